@@ -1,0 +1,142 @@
+#!/usr/bin/env bash
+# ringline vs t/io_uring vs fio's io_uring engine: 4 KiB O_DIRECT random reads,
+# QD32, one thread, on a file in tmpfs.
+#
+# Why tmpfs: it takes O_DIRECT and has no device behind it, so the run measures
+# each tool's per-I/O cost in user space and io_uring, not a disk. This machine
+# is shared and noisy, so the tools run interleaved, several rounds, in a
+# rotating order, and only the ratios within one run mean anything.
+#
+# Usage: bench/dio-tmpfs.sh
+# Env:   SECONDS   run time per tool and round (default 5, at least 2)
+#        ROUNDS    rounds (default 3)
+#        SIZE      file size, coreutils/IEC suffixes (default 1G)
+#        RINGLINE  ringline binary (default build/tools/ringline in the repo)
+# Exits non-zero only if something fails to run; a ratio below target is reported,
+# not an error.
+
+# Read SECONDS first: bash turns an inherited SECONDS into a clock that keeps
+# counting up from that value, so a later read would be too large. 0 means unset.
+runtime=$SECONDS
+[ "$runtime" -gt 0 ] || runtime=5
+rounds=${ROUNDS:-3}
+size=${SIZE:-1G}
+target=0.95
+
+set -euo pipefail
+
+die() {
+	echo "dio-tmpfs: error: $*" >&2
+	exit 1
+}
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# Resolve RINGLINE against the caller's directory, the default against the repo.
+ringline=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
+[ -x "$ringline" ] ||
+	die "$ringline not found: build ringline first: cmake -B build && cmake --build build"
+[ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
+[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
+bytes=$(numfmt --from=iec "$size") || die "bad SIZE '$size'"
+((bytes >= 1048576 && bytes % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 1M"
+
+fio_src=$("$root/scripts/fio-source" | tail -n1)
+t_io_uring=$fio_src/t/io_uring
+
+work=$(mktemp -d /tmp/ringline-dio-tmpfs.XXXXXX)
+mnt=$work/mnt
+mkdir "$mnt"
+cleanup() {
+	# Lazy unmount: a tool killed by ^C may still hold the file for a moment.
+	mountpoint -q "$mnt" && umount -l "$mnt"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# A private tmpfs keeps the file off /dev/shm's shared quota; fall back to
+# /dev/shm where mounting is not allowed (not root).
+if mount -t tmpfs -o mode=0700 ringline-dio "$mnt" 2>/dev/null; then
+	file=$mnt/data
+else
+	file=$(mktemp /dev/shm/ringline-dio.XXXXXX)
+	trap 'rm -f "$file"; cleanup' EXIT
+fi
+echo "filling $file with $size of random data..."
+head -c "$bytes" /dev/urandom >"$file"
+
+# Each run_* prints the tool's IOPS on stdout; its raw output stays in $work/<tool>.log.
+
+run_t_io_uring() {
+	# -p0: tmpfs has no polled I/O. -O1 (O_DIRECT), -R1 (random) and -X1
+	# (registered ring) are the defaults, spelled out. -r N stops during second N
+	# without reporting it, so ask for one more to get $runtime lines.
+	"$t_io_uring" -p0 -B1 -F1 -X1 -O1 -R1 -s8 -c8 -d32 -b4096 -n1 \
+		-r $((runtime + 1)) "$file" >"$work/t_io_uring.log" 2>&1 || return
+	# Lines read "IOPS=412.35K, BW=..." once a second; the first includes setup.
+	python3 -c '
+import re, sys
+scale = {"": 1, "K": 1e3, "M": 1e6}
+v = [float(n) * scale[u] for n, u in re.findall(r"^IOPS=([\d.]+)([KM]?),", sys.stdin.read(), re.M)][1:]
+if not v:
+    sys.exit("no steady-state IOPS lines")
+print(sum(v) / len(v))' <"$work/t_io_uring.log"
+}
+
+run_ringline() {
+	"$ringline" bench "$file" --rw randread --bs 4096 --qd 32 --time "$runtime" --json \
+		>"$work/ringline.log" 2>"$work/ringline.err" || return
+	python3 -c 'import json, sys; print(float(json.load(sys.stdin)["iops"]))' <"$work/ringline.log"
+}
+
+run_fio_io_uring() {
+	# Batching as t/io_uring's -s8 -c8. No random map, no per-I/O clock reads and
+	# no repeatable seed: t/io_uring has none of that overhead either.
+	fio --name=dio-tmpfs --filename="$file" --ioengine=io_uring --direct=1 \
+		--rw=randread --bs=4k --iodepth=32 --numjobs=1 \
+		--fixedbufs=1 --registerfiles=1 \
+		--iodepth_batch_submit=8 --iodepth_batch_complete_min=8 \
+		--norandommap --randrepeat=0 --gtod_reduce=1 \
+		--time_based --runtime="$runtime" \
+		--output-format=json --output="$work/fio_io_uring.log" >"$work/fio_io_uring.err" 2>&1 || return
+	python3 -c 'import json, sys; print(json.load(sys.stdin)["jobs"][0]["read"]["iops"])' <"$work/fio_io_uring.log"
+}
+
+median() {
+	printf '%s\n' "$@" | sort -g |
+		awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
+}
+
+tools=(t_io_uring ringline fio_io_uring)
+declare -A results
+echo "$(uname -r), $(fio --version), $t_io_uring, $ringline"
+echo "4 KiB O_DIRECT randread, QD32, 1 thread, ${size} file, ${runtime}s x ${rounds} rounds"
+for ((r = 0; r < rounds; r++)); do
+	for ((i = 0; i < ${#tools[@]}; i++)); do
+		# Rotate the order each round so no tool always runs first or last.
+		tool=${tools[(i + r) % ${#tools[@]}]}
+		if ! iops=$("run_$tool"); then
+			cat "$work/$tool".* >&2
+			die "$tool failed (output above)"
+		fi
+		results[$tool]+=" $iops"
+		printf 'round %d/%d  %-13s %10.0f IOPS\n' $((r + 1)) "$rounds" "$tool" "$iops"
+	done
+done
+
+echo
+printf '%-13s %12s  %s\n' tool "median IOPS" "per round"
+med=()
+for tool in "${tools[@]}"; do
+	# shellcheck disable=SC2086 # word-split the list of per-round values
+	med+=("$(median ${results[$tool]})")
+	printf '%-13s %12.0f ' "$tool" "${med[-1]}"
+	printf ' %.0f' ${results[$tool]}
+	echo
+done
+awk -v t="${med[0]}" -v r="${med[1]}" -v f="${med[2]}" -v target="$target" 'BEGIN {
+	printf "ringline / t_io_uring   = %.3f\n", r / t
+	printf "ringline / fio_io_uring = %.3f\n", r / f
+	printf "ratio ringline/t_io_uring=%.2f (target >= %.2f): %s\n", r / t, target,
+		(r / t >= target ? "PASS" : "BELOW TARGET")
+}'

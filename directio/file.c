@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: MIT
+/* O_DIRECT regular files and block devices: open, alignment, read/write/fsync. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/fs.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../engine/internal.h"
+
+struct rl_file {
+	struct rl_target t; /* first: see struct rl_target */
+	uint64_t size;
+	uint32_t mem_align;
+	uint32_t off_align;
+	const char *align_source;
+	int blkdev;
+};
+
+/* statx(STATX_DIOALIGN) first; block devices fall back to BLKSSZGET, files (tmpfs) to 512. */
+static void discover_alignment(struct rl_file *f, int fd)
+{
+	struct statx stx;
+	int ssz;
+
+	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
+	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
+		f->mem_align = stx.stx_dio_mem_align;
+		f->off_align = stx.stx_dio_offset_align;
+		f->align_source = "statx";
+	} else if (f->blkdev && ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0) {
+		f->mem_align = f->off_align = (uint32_t)ssz;
+		f->align_source = "BLKSSZGET";
+	} else {
+		f->mem_align = f->off_align = 512;
+		f->align_source = "default";
+	}
+}
+
+int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *uo,
+		 struct rl_file **out)
+{
+	struct rl_file_opts o = {.opts_size = sizeof(o)};
+	struct rl_file *f;
+	struct stat st;
+	int fd, ret, oflags = O_DIRECT | O_CLOEXEC;
+
+	if (uo)
+		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
+	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
+	if (o.flags & RL_FILE_CREATE)
+		oflags |= O_CREAT;
+
+	fd = open(path, oflags, o.mode ? o.mode : 0644);
+	if (fd < 0) {
+		ret = -errno;
+		/* Directories refuse O_DIRECT with EINVAL (or EISDIR when opened for writing). */
+		if ((ret == -EINVAL || ret == -EISDIR) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+			return rl__error(e, -EISDIR, "%s: is a directory, not a file or block device",
+					 path);
+		if (ret == -EINVAL)
+			return rl__error(e, ret, "%s: O_DIRECT is not supported there", path);
+		return rl__error(e, ret, "%s: %s", path, strerror(-ret));
+	}
+	if (fstat(fd, &st)) {
+		ret = rl__error(e, -errno, "%s: %s", path, strerror(errno));
+		goto err_close;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		ret = rl__error(e, -EISDIR, "%s: is a directory, not a file or block device", path);
+		goto err_close;
+	}
+	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
+		ret = rl__error(e, -EINVAL, "%s: not a regular file or block device", path);
+		goto err_close;
+	}
+	f = calloc(1, sizeof(*f));
+	if (!f) {
+		ret = -ENOMEM;
+		goto err_close;
+	}
+	f->blkdev = S_ISBLK(st.st_mode);
+	f->size = (uint64_t)st.st_size;
+	if (f->blkdev && ioctl(fd, BLKGETSIZE64, &f->size)) {
+		ret = rl__error(e, -errno, "%s: BLKGETSIZE64: %s", path, strerror(errno));
+		goto err_free;
+	}
+	if (!f->blkdev && (o.flags & RL_FILE_CREATE) && o.size > f->size) {
+		if (ftruncate(fd, (off_t)o.size)) {
+			ret = rl__error(e, -errno, "%s: extending to %llu bytes: %s", path,
+					(unsigned long long)o.size, strerror(errno));
+			goto err_free;
+		}
+		f->size = o.size;
+	}
+	discover_alignment(f, fd);
+	ret = rl__target_init(&f->t, e, path, fd, RL_REGION_FILE);
+	if (ret)
+		goto err_free;
+	*out = f;
+	return 0;
+
+err_free:
+	free(f);
+err_close:
+	close(fd);
+	return ret;
+}
+
+int rl_file_close(struct rl_file *f)
+{
+	int ret;
+
+	if (!f)
+		return 0;
+	ret = rl__target_fini(&f->t);
+	if (ret)
+		return ret;
+	free(f);
+	return 0;
+}
+
+struct rl_target *rl_file_target(struct rl_file *f)
+{
+	return &f->t;
+}
+
+uint64_t rl_file_size(const struct rl_file *f)
+{
+	return f->size;
+}
+
+uint32_t rl_file_mem_align(const struct rl_file *f)
+{
+	return f->mem_align;
+}
+
+uint32_t rl_file_offset_align(const struct rl_file *f)
+{
+	return f->off_align;
+}
+
+const char *rl_file_align_source(const struct rl_file *f)
+{
+	return f->align_source;
+}
+
+int rl_file_is_blockdev(const struct rl_file *f)
+{
+	return f->blkdev;
+}
+
+static int check_io(struct rl_file *f, const void *buf, size_t len, uint64_t off)
+{
+	struct rl_engine *e = f->t.e;
+
+	if ((uintptr_t)buf % f->mem_align)
+		return rl__error(e, -EINVAL,
+				 "%s: buffer address %p is not aligned to the memory alignment %u",
+				 f->t.name, buf, f->mem_align);
+	if (off % f->off_align)
+		return rl__error(e, -EINVAL,
+				 "%s: offset %llu is not a multiple of the offset alignment %u",
+				 f->t.name, (unsigned long long)off, f->off_align);
+	if (len == 0 || len % f->off_align || len > UINT32_MAX)
+		return rl__error(e, -EINVAL,
+				 "%s: length %zu is not a non-zero multiple of the alignment %u",
+				 f->t.name, len, f->off_align);
+	if (f->blkdev && (off > f->size || len > f->size - off))
+		return rl__error(e, -EINVAL,
+				 "%s: range %llu+%zu is past the end of the device (%llu bytes)",
+				 f->t.name, (unsigned long long)off, len,
+				 (unsigned long long)f->size);
+	return 0;
+}
+
+static int submit_rw(struct rl_file *f, int write, void *buf, size_t len, uint64_t off,
+		     rl_complete_fn cb, void *arg)
+{
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c;
+	int ret, bi;
+
+	ret = check_io(f, buf, len, off);
+	if (ret)
+		return ret;
+	c = rl__cmd_begin(&f->t, write ? RL_OP_WRITE : RL_OP_READ, (uint32_t)len, cb, arg, &sqe);
+	if (!c)
+		return -EBUSY;
+	bi = rl__buf_index(f->t.e, buf, len);
+	if (bi >= 0) {
+		if (write)
+			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+		else
+			io_uring_prep_read_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+	} else if (write) {
+		io_uring_prep_write(sqe, (int)f->t.findex, buf, (unsigned)len, off);
+	} else {
+		io_uring_prep_read(sqe, (int)f->t.findex, buf, (unsigned)len, off);
+	}
+	rl__cmd_commit(c, sqe);
+	return 0;
+}
+
+int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t off, rl_complete_fn cb,
+		 void *arg)
+{
+	return submit_rw(f, 0, buf, len, off, cb, arg);
+}
+
+int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t off, rl_complete_fn cb,
+		  void *arg)
+{
+	return submit_rw(f, 1, (void *)buf, len, off, cb, arg);
+}
+
+int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)
+{
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c;
+
+	c = rl__cmd_begin(&f->t, RL_OP_FLUSH, 0, cb, arg, &sqe);
+	if (!c)
+		return -EBUSY;
+	io_uring_prep_fsync(sqe, (int)f->t.findex, datasync ? IORING_FSYNC_DATASYNC : 0);
+	rl__cmd_commit(c, sqe);
+	return 0;
+}

@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: MIT
+/* Engine creation with ring feature probe, teardown, registered buffers, error messages. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static const char *const feat_names[RL_FEAT_COUNT] = {
+	"SQE128", "CQE32", "COOP_TASKRUN", "SINGLE_ISSUER", "DEFER_TASKRUN", "SQPOLL",
+};
+
+static const unsigned feat_setup_flag[RL_FEAT_COUNT] = {
+	IORING_SETUP_SQE128,	     IORING_SETUP_CQE32,	 IORING_SETUP_COOP_TASKRUN,
+	IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SQPOLL,
+};
+
+void rl_engine_opts_init(struct rl_engine_opts *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->opts_size = sizeof(*o);
+	o->sq_entries = 256;
+	o->max_inflight = 1024;
+	o->region_files[RL_REGION_CONN] = 256;
+	o->region_files[RL_REGION_LISTEN] = 8;
+	o->region_files[RL_REGION_NVME] = 64;
+	o->region_files[RL_REGION_FILE] = 64;
+	o->reg_buffers = 64;
+	o->sqpoll_idle_ms = 1000;
+}
+
+const char *rl_feature_name(unsigned feat)
+{
+	for (int i = 0; i < RL_FEAT_COUNT; i++)
+		if (feat == 1u << i)
+			return feat_names[i];
+	return NULL;
+}
+
+static unsigned setup_flags(unsigned feats)
+{
+	unsigned flags = 0;
+
+	for (int i = 0; i < RL_FEAT_COUNT; i++)
+		if (feats & 1u << i)
+			flags |= feat_setup_flag[i];
+	return flags;
+}
+
+/*
+ * Ask for every feature, and while the kernel answers EINVAL drop the newest one first:
+ * DEFER_TASKRUN (6.1), SINGLE_ISSUER (6.0), COOP_TASKRUN (5.19), then SQE128/CQE32 (5.19).
+ */
+static int ring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
+{
+	static const unsigned drop_order[] = {
+		RL_FEAT_DEFER_TASKRUN,
+		RL_FEAT_SINGLE_ISSUER,
+		RL_FEAT_COOP_TASKRUN,
+		RL_FEAT_SQE128 | RL_FEAT_CQE32,
+	};
+	unsigned want = RL_FEAT_SQE128 | RL_FEAT_CQE32 | RL_FEAT_COOP_TASKRUN |
+			RL_FEAT_SINGLE_ISSUER | RL_FEAT_DEFER_TASKRUN;
+	struct io_uring_params p;
+	unsigned i = 0;
+	int ret;
+
+	if (o->sqpoll) {
+		/* The kernel refuses task-run flags with SQPOLL: its thread runs the task work. */
+		want &= ~(RL_FEAT_COOP_TASKRUN | RL_FEAT_DEFER_TASKRUN);
+		want |= RL_FEAT_SQPOLL;
+		e->feature_note[__builtin_ctz(RL_FEAT_COOP_TASKRUN)] = "not used with SQPOLL";
+		e->feature_note[__builtin_ctz(RL_FEAT_DEFER_TASKRUN)] = "not used with SQPOLL";
+	} else {
+		e->feature_note[__builtin_ctz(RL_FEAT_SQPOLL)] = "not requested";
+	}
+	for (;;) {
+		memset(&p, 0, sizeof(p));
+		/* Room for a completion of every slot, so the CQ ring cannot overflow. */
+		p.flags = setup_flags(want) | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+		p.cq_entries = o->max_inflight > 2 * o->sq_entries ? o->max_inflight
+								      : 2 * o->sq_entries;
+		p.sq_thread_idle = o->sqpoll_idle_ms;
+		ret = io_uring_queue_init_params(o->sq_entries, &e->ring, &p);
+		if (ret != -EINVAL || i == sizeof(drop_order) / sizeof(drop_order[0]))
+			break;
+		for (unsigned f = drop_order[i]; f; f &= f - 1)
+			e->feature_note[__builtin_ctz(f)] = "refused by the kernel (EINVAL)";
+		want &= ~drop_order[i++];
+	}
+	if (ret < 0)
+		return ret;
+	e->features = want;
+	return 0;
+}
+
+int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
+{
+	va_list ap;
+	int n = snprintf(e->err, sizeof(e->err), "ringline: ");
+
+	va_start(ap, fmt);
+	vsnprintf(e->err + n, sizeof(e->err) - n, fmt, ap);
+	va_end(ap);
+	return err;
+}
+
+int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
+{
+	struct rl_engine_opts o;
+	struct rl_engine *e;
+	int ret;
+
+	rl_engine_opts_init(&o);
+	if (uo) {
+		if (uo->opts_size < sizeof(size_t))
+			return -EINVAL;
+		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
+	}
+	if (!o.sq_entries || !o.max_inflight || o.max_inflight > (1u << 24))
+		return -EINVAL;
+
+	e = calloc(1, sizeof(*e));
+	if (!e)
+		return -ENOMEM;
+	ret = rl__slab_init(&e->slab, o.max_inflight);
+	if (ret)
+		goto err_free;
+	e->nbufs = o.reg_buffers;
+	e->bufs = calloc(o.reg_buffers ? o.reg_buffers : 1, sizeof(*e->bufs));
+	if (!e->bufs) {
+		ret = -ENOMEM;
+		goto err_slab;
+	}
+	ret = ring_setup(e, &o);
+	if (ret)
+		goto err_bufs;
+	ret = rl__files_init(e, o.region_files);
+	if (ret)
+		goto err_ring;
+	if (o.reg_buffers) {
+		ret = io_uring_register_buffers_sparse(&e->ring, o.reg_buffers);
+		if (ret)
+			goto err_files;
+	}
+	*out = e;
+	return 0;
+
+err_files:
+	rl__files_fini(e);
+err_ring:
+	io_uring_queue_exit(&e->ring);
+err_bufs:
+	free(e->bufs);
+err_slab:
+	rl__slab_fini(&e->slab);
+err_free:
+	free(e);
+	return ret;
+}
+
+/*
+ * Teardown order matters: the kernel may still write into buffers that in-flight commands point
+ * to, and (seen on 6.1) tearing down a polled ring with passthrough commands in flight crashes it.
+ * So: cancel, reap every outstanding CQE, then unregister and free.
+ */
+void rl_engine_destroy(struct rl_engine *e)
+{
+	struct io_uring_sqe *sqe;
+
+	if (!e)
+		return;
+	e->stop = 1;
+	if (rl_engine_inflight(e)) {
+		sqe = io_uring_get_sqe(&e->ring);
+		if (!sqe) {
+			io_uring_submit(&e->ring);
+			sqe = io_uring_get_sqe(&e->ring);
+		}
+		if (sqe) {
+			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
+			io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_IGNORE, 0, 0));
+		}
+		while (rl_engine_inflight(e))
+			if (rl_engine_poll(e, 1, 1000) < 0)
+				break;
+	}
+	while (e->targets) {
+		struct rl_target *t = e->targets;
+
+		t->inflight = 0; /* every CQE has been reaped above, or the ring is broken */
+		rl__target_fini(t);
+		free(t);
+	}
+	if (e->nbufs)
+		io_uring_unregister_buffers(&e->ring);
+	rl__files_fini(e);
+	io_uring_queue_exit(&e->ring);
+	free(e->bufs);
+	rl__slab_fini(&e->slab);
+	free(e);
+}
+
+unsigned rl_engine_features(const struct rl_engine *e)
+{
+	return e->features;
+}
+
+const char *rl_engine_feature_note(const struct rl_engine *e, unsigned feat)
+{
+	if (!rl_feature_name(feat) || e->features & feat)
+		return NULL;
+	return e->feature_note[__builtin_ctz(feat)] ? e->feature_note[__builtin_ctz(feat)]
+						     : "not available";
+}
+
+unsigned rl_engine_inflight(const struct rl_engine *e)
+{
+	return e->slab.cap - e->slab.nfree;
+}
+
+unsigned rl_engine_capacity(const struct rl_engine *e)
+{
+	return e->slab.cap;
+}
+
+uint64_t rl_engine_stale_cqes(const struct rl_engine *e)
+{
+	return e->stale_cqes;
+}
+
+const char *rl_engine_last_error(const struct rl_engine *e)
+{
+	return e->err;
+}
+
+void *rl_alloc_aligned(size_t align, size_t size)
+{
+	void *p;
+	int ret;
+
+	if (align < sizeof(void *) || (align & (align - 1)) || size == 0) {
+		errno = EINVAL;
+		return NULL;
+	}
+	ret = posix_memalign(&p, align, size);
+	if (ret) {
+		errno = ret;
+		return NULL;
+	}
+	return p;
+}
+
+void rl_free_aligned(void *p)
+{
+	free(p);
+}
+
+int rl_engine_register_buffer(struct rl_engine *e, void *addr, size_t len)
+{
+	struct iovec iov = {.iov_base = addr, .iov_len = len};
+	int ret;
+
+	if (!addr || !len)
+		return rl__error(e, -EINVAL, "cannot register an empty buffer");
+	for (unsigned i = 0; i < e->nbufs; i++) {
+		if (e->bufs[i].addr)
+			continue;
+		ret = io_uring_register_buffers_update_tag(&e->ring, i, &iov, NULL, 1);
+		if (ret < 0)
+			return rl__error(e, ret, "registering a %zu-byte buffer: %s", len,
+					 strerror(-ret));
+		e->bufs[i].addr = (uintptr_t)addr;
+		e->bufs[i].len = len;
+		if (i >= e->bufs_hi)
+			e->bufs_hi = i + 1;
+		return (int)i;
+	}
+	return rl__error(e, -ENOSPC, "all %u registered buffer slots are in use", e->nbufs);
+}
+
+int rl_engine_unregister_buffer(struct rl_engine *e, int index)
+{
+	struct iovec iov = {0};
+
+	if (index < 0 || (unsigned)index >= e->nbufs || !e->bufs[index].addr)
+		return -ENOENT;
+	/* A command in flight may use it; the slab does not track which buffer each one uses. */
+	if (rl_engine_inflight(e))
+		return -EBUSY;
+	io_uring_register_buffers_update_tag(&e->ring, index, &iov, NULL, 1);
+	e->bufs[index].addr = 0;
+	e->bufs[index].len = 0;
+	return 0;
+}
+
+int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+
+	for (unsigned i = 0; i < e->bufs_hi; i++) {
+		const struct rl__buf *b = &e->bufs[i];
+
+		if (b->addr && a >= b->addr && a + len <= b->addr + b->len)
+			return (int)i;
+	}
+	return -1;
+}

@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: MIT */
+/* Engine internals shared by engine/, directio/ and nvme/. Not installed. */
+#ifndef RINGLINE_INTERNAL_H
+#define RINGLINE_INTERNAL_H
+
+#include <liburing.h>
+#include <stdarg.h>
+#include <time.h>
+
+#include "ringline.h"
+
+/*
+ * user_data = tag (8 bits) | generation (24 bits) | slot (32 bits). The generation of a slot
+ * changes each time it is freed, so a CQE for a slot that has since been reused is recognised.
+ */
+#define RL__TAG_SHIFT 56
+#define RL__GEN_SHIFT 32
+#define RL__GEN_MASK 0xffffffu
+
+enum rl__tag {
+	RL__TAG_NONE = 0, /* never produced: a zero user_data is always stale */
+	RL__TAG_CMD = 1,  /* a command slab slot */
+	RL__TAG_IGNORE = 2, /* internal requests (cancel) whose CQE carries nothing */
+};
+
+static inline uint64_t rl__ud_encode(unsigned tag, uint32_t slot, uint32_t gen)
+{
+	return (uint64_t)tag << RL__TAG_SHIFT | (uint64_t)(gen & RL__GEN_MASK) << RL__GEN_SHIFT |
+	       slot;
+}
+
+static inline unsigned rl__ud_tag(uint64_t ud)
+{
+	return ud >> RL__TAG_SHIFT;
+}
+
+static inline uint32_t rl__ud_gen(uint64_t ud)
+{
+	return (ud >> RL__GEN_SHIFT) & RL__GEN_MASK;
+}
+
+static inline uint32_t rl__ud_slot(uint64_t ud)
+{
+	return (uint32_t)ud;
+}
+
+/* One in-flight command. */
+struct rl__cmd {
+	rl_complete_fn fn;
+	void *arg;
+	struct rl_target *target;
+	uint64_t t_submit; /* ns, CLOCK_MONOTONIC */
+	uint32_t gen;
+	uint32_t len; /* bytes the command moves when it succeeds */
+	uint32_t next_free;
+	uint8_t op; /* enum rl_op */
+	uint8_t in_use;
+	uint8_t passthru; /* res > 0 is an NVMe status, not a byte count */
+};
+
+/* Preallocated command slots: a free list threaded through the slots, O(1) get and put. */
+struct rl__slab {
+	struct rl__cmd *cmds;
+	uint32_t cap;
+	uint32_t nfree;
+	uint32_t free_head;
+};
+
+int rl__slab_init(struct rl__slab *s, uint32_t cap);
+void rl__slab_fini(struct rl__slab *s);
+/* NULL when every slot is in use. */
+struct rl__cmd *rl__slab_get(struct rl__slab *s, uint32_t *slot);
+/* Frees @slot and advances its generation. */
+void rl__slab_put(struct rl__slab *s, uint32_t slot);
+/* The slot's command if it is in use with generation @gen, else NULL (a stale CQE). */
+struct rl__cmd *rl__slab_lookup(struct rl__slab *s, uint32_t slot, uint32_t gen);
+
+/*
+ * The fixed-file table: one sparse registered table split in regions. A handle is
+ * generation << 32 | table index, so a handle kept after its slot was freed is refused.
+ */
+struct rl__files {
+	uint32_t base[RL_REGION_COUNT];
+	uint32_t cap[RL_REGION_COUNT];
+	uint32_t total;
+	int *fds;	/* -1 when free */
+	uint32_t *gen;
+};
+
+int rl__files_init(struct rl_engine *e, const unsigned *region_cap);
+void rl__files_fini(struct rl_engine *e);
+/* Register @fd in @region. Return: the handle, or -ENFILE when the region is full, or -errno. */
+int64_t rl__files_add(struct rl_engine *e, enum rl_region region, int fd);
+/* Unregister a handle. Return: 0 or -ESTALE. */
+int rl__files_remove(struct rl_engine *e, uint64_t handle);
+/* Table index of a live handle, or -ESTALE. */
+int64_t rl__files_index(const struct rl_engine *e, uint64_t handle);
+
+struct rl__buf {
+	uintptr_t addr; /* 0 when the slot is free */
+	size_t len;
+};
+
+struct rl__op_stats {
+	uint64_t ops;
+	uint64_t bytes;
+	uint64_t errors;
+	struct rl_hist *lat;
+};
+
+/*
+ * Common head of every target (file, NVMe namespace): the first member of a malloc()ed object,
+ * so rl_engine_destroy() can free targets the caller left open.
+ */
+struct rl_target {
+	struct rl_engine *e;
+	struct rl_target *next;
+	char *name;
+	int fd;
+	uint64_t fhandle;  /* fixed-file handle */
+	uint32_t findex;   /* fixed-file table index */
+	unsigned inflight;
+	struct rl__op_stats stats[RL_OP_COUNT];
+};
+
+int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
+		    enum rl_region region);
+/* Unregisters and closes; -EBUSY while commands are in flight. */
+int rl__target_fini(struct rl_target *t);
+
+struct rl_engine {
+	struct io_uring ring;
+	unsigned features;
+	const char *feature_note[RL_FEAT_COUNT];
+	struct rl__slab slab;
+	struct rl__files files;
+	struct rl__buf *bufs;
+	unsigned nbufs;
+	unsigned bufs_hi; /* slots at and above this index are free */
+	struct rl_target *targets;
+	uint64_t stale_cqes;
+	int stop;
+	char err[512];
+};
+
+static inline uint64_t rl__now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + ts.tv_nsec;
+}
+
+/* Record a one-line message for rl_engine_last_error(); returns @err for tail calls. */
+int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/*
+ * Submission in two steps: rl__cmd_begin() takes a slot and an SQE (-EBUSY when either is
+ * exhausted), the caller preps the SQE, and rl__cmd_commit() stamps user_data and the fixed file.
+ */
+struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
+			      void *arg, struct io_uring_sqe **sqe);
+void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe);
+
+/* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */
+int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len);
+
+/* Handle one CQE (exposed for tests that feed stale completions). */
+void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,
+		  uint64_t result, uint64_t now);
+
+#endif

@@ -1,0 +1,175 @@
+// SPDX-License-Identifier: MIT
+/* Submission and the completion loop: one CQE loop dispatches on the tag in user_data. */
+#include <errno.h>
+
+#include "internal.h"
+
+struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
+			      void *arg, struct io_uring_sqe **sqe)
+{
+	struct rl_engine *e = t->e;
+	struct rl__cmd *c;
+	uint32_t slot;
+
+	c = rl__slab_get(&e->slab, &slot);
+	if (!c) {
+		rl__error(e, -EBUSY, "command slab full (%u in flight): reap completions and retry",
+			  e->slab.cap);
+		return NULL;
+	}
+	*sqe = io_uring_get_sqe(&e->ring);
+	if (!*sqe) {
+		/* The SQ ring is full of prepared entries: hand them over and try once more. */
+		io_uring_submit(&e->ring);
+		*sqe = io_uring_get_sqe(&e->ring);
+		if (!*sqe) {
+			rl__slab_put(&e->slab, slot);
+			rl__error(e, -EBUSY, "submission queue full: reap completions and retry");
+			return NULL;
+		}
+	}
+	c->fn = fn;
+	c->arg = arg;
+	c->target = t;
+	c->op = op;
+	c->len = len;
+	c->passthru = 0;
+	return c;
+}
+
+void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
+{
+	struct rl_engine *e = c->target->e;
+	uint32_t slot = (uint32_t)(c - e->slab.cmds);
+
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
+	c->target->inflight++;
+	c->t_submit = rl__now_ns();
+}
+
+void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
+		  uint64_t now)
+{
+	struct rl__op_stats *st;
+	struct rl__cmd *c;
+	rl_complete_fn fn;
+	void *arg;
+
+	(void)flags;
+	switch (rl__ud_tag(ud)) {
+	case RL__TAG_CMD:
+		c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
+		if (c)
+			break;
+		/* fall through */
+	default:
+		e->stale_cqes++;
+		return;
+	case RL__TAG_IGNORE:
+		return;
+	}
+
+	st = &c->target->stats[c->op];
+	st->ops++;
+	if (res < 0 || (c->passthru && res > 0))
+		st->errors++;
+	else
+		st->bytes += c->passthru ? c->len : (uint64_t)res;
+	rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
+	c->target->inflight--;
+
+	/* Free the slot first, so the callback can submit into it. */
+	fn = c->fn;
+	arg = c->arg;
+	rl__slab_put(&e->slab, rl__ud_slot(ud));
+	fn(arg, res, result);
+}
+
+/*
+ * Each CQE is copied and consumed before its callback runs, so a callback that polls the engine
+ * again never sees the same CQE twice.
+ */
+static int reap(struct rl_engine *e)
+{
+	const int big = !!(e->features & RL_FEAT_CQE32);
+	struct io_uring_cqe *cqe;
+	uint64_t now = 0, ud, result;
+	uint32_t flags;
+	int n = 0, res;
+
+	while (io_uring_peek_cqe(&e->ring, &cqe) == 0) {
+		if (!now)
+			now = rl__now_ns();
+		ud = cqe->user_data;
+		res = cqe->res;
+		flags = cqe->flags;
+		result = big ? cqe->big_cqe[0] : 0;
+		io_uring_cqe_seen(&e->ring, cqe);
+		rl__dispatch(e, ud, res, flags, result, now);
+		n++;
+	}
+	return n;
+}
+
+int rl_engine_submit(struct rl_engine *e)
+{
+	return io_uring_submit(&e->ring);
+}
+
+static int wait_one(struct rl_engine *e, int timeout_ms)
+{
+	struct __kernel_timespec ts;
+	struct io_uring_cqe *cqe;
+
+	if (timeout_ms < 0)
+		return io_uring_submit_and_wait(&e->ring, 1);
+	ts.tv_sec = timeout_ms / 1000;
+	ts.tv_nsec = (long long)(timeout_ms % 1000) * 1000000;
+	return io_uring_submit_and_wait_timeout(&e->ring, &cqe, 1, &ts, NULL);
+}
+
+int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms)
+{
+	int done = 0, ret;
+
+	if (!min_complete) {
+		/* With DEFER_TASKRUN completions are posted only when we enter the kernel. */
+		ret = io_uring_submit_and_get_events(&e->ring);
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+			return ret;
+		return reap(e);
+	}
+	while ((unsigned)done < min_complete) {
+		done += reap(e);
+		if ((unsigned)done >= min_complete || !rl_engine_inflight(e))
+			break;
+		ret = wait_one(e, timeout_ms);
+		if (ret == -ETIME) {
+			done += reap(e);
+			break;
+		}
+		/* EINTR: a signal; EBUSY/EAGAIN: the kernel wants completions reaped first. */
+		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+			return ret;
+	}
+	return done;
+}
+
+int rl_engine_run(struct rl_engine *e)
+{
+	int ret;
+
+	e->stop = 0;
+	while (!e->stop && rl_engine_inflight(e)) {
+		ret = rl_engine_poll(e, 1, -1);
+		if (ret < 0)
+			return ret;
+	}
+	return 0;
+}
+
+void rl_engine_stop(struct rl_engine *e)
+{
+	e->stop = 1;
+}

@@ -1,0 +1,105 @@
+// SPDX-License-Identifier: MIT
+/* Targets: a registered fd with per-operation counters and latency histograms. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+static const char *const op_names[RL_OP_COUNT] = {"read", "write", "flush", "other"};
+
+const char *rl_op_name(enum rl_op op)
+{
+	return (unsigned)op < RL_OP_COUNT ? op_names[op] : NULL;
+}
+
+int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
+		    enum rl_region region)
+{
+	int64_t h;
+	int ret = -ENOMEM;
+	int i;
+
+	t->e = e;
+	t->fd = fd;
+	t->name = strdup(name);
+	if (!t->name)
+		return -ENOMEM;
+	for (i = 0; i < RL_OP_COUNT; i++)
+		if (rl_hist_create(&t->stats[i].lat))
+			goto err;
+	h = rl__files_add(e, region, fd);
+	if (h < 0) {
+		ret = (int)h;
+		rl__error(e, ret, "%s: cannot register in the fixed-file table: %s", name,
+			  ret == -ENFILE ? "the region is full" : strerror(-ret));
+		goto err;
+	}
+	t->fhandle = (uint64_t)h;
+	t->findex = (uint32_t)h;
+	t->next = e->targets;
+	e->targets = t;
+	return 0;
+err:
+	while (i-- > 0)
+		rl_hist_destroy(t->stats[i].lat);
+	free(t->name);
+	return ret;
+}
+
+int rl__target_fini(struct rl_target *t)
+{
+	struct rl_engine *e = t->e;
+	struct rl_target **pp;
+
+	if (t->inflight)
+		return rl__error(e, -EBUSY, "%s: %u commands in flight: reap them before closing",
+				 t->name, t->inflight);
+	for (pp = &e->targets; *pp; pp = &(*pp)->next) {
+		if (*pp == t) {
+			*pp = t->next;
+			break;
+		}
+	}
+	rl__files_remove(e, t->fhandle);
+	close(t->fd);
+	for (int i = 0; i < RL_OP_COUNT; i++)
+		rl_hist_destroy(t->stats[i].lat);
+	free(t->name);
+	return 0;
+}
+
+const char *rl_target_name(const struct rl_target *t)
+{
+	return t->name;
+}
+
+unsigned rl_target_inflight(const struct rl_target *t)
+{
+	return t->inflight;
+}
+
+int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out)
+{
+	if ((unsigned)op >= RL_OP_COUNT)
+		return -EINVAL;
+	out->ops = t->stats[op].ops;
+	out->bytes = t->stats[op].bytes;
+	out->errors = t->stats[op].errors;
+	out->lat = t->stats[op].lat;
+	return 0;
+}
+
+void rl_target_reset_stats(struct rl_target *t)
+{
+	for (int i = 0; i < RL_OP_COUNT; i++) {
+		t->stats[i].ops = t->stats[i].bytes = t->stats[i].errors = 0;
+		rl_hist_reset(t->stats[i].lat);
+	}
+}
+
+struct rl_target *rl_engine_next_target(struct rl_engine *e, struct rl_target *prev)
+{
+	return prev ? prev->next : e->targets;
+}

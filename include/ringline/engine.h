@@ -1,0 +1,180 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ringline engine: one io_uring ring per thread, a preallocated command slab, a fixed-file table
+ * split in regions, registered buffers, and a completion loop.
+ *
+ * An engine belongs to the thread that created it: no function here takes a lock, and none may be
+ * called from another thread.
+ */
+#ifndef RINGLINE_ENGINE_H
+#define RINGLINE_ENGINE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(RINGLINE_BUILDING)
+#define RL_EXPORT __attribute__((visibility("default")))
+#else
+#define RL_EXPORT
+#endif
+
+struct rl_engine;
+
+/**
+ * typedef rl_complete_fn - completion callback of a submitted command.
+ * @arg:    the pointer given at submission.
+ * @res:    >= 0 on success (bytes moved for reads and writes); < 0 is -errno from the kernel;
+ *          > 0 on an NVMe passthrough command is an NVMe status (SCT << 8 | SC).
+ * @result: the 64-bit NVMe command result from the big CQE (0 for other commands).
+ *
+ * Runs exactly once for every submission that returned 0, from rl_engine_poll(),
+ * rl_engine_run() or rl_engine_destroy(). It may submit new commands.
+ */
+typedef void (*rl_complete_fn)(void *arg, int res, uint64_t result);
+
+/* Fixed-file table regions. */
+enum rl_region {
+	RL_REGION_CONN,
+	RL_REGION_LISTEN,
+	RL_REGION_NVME,
+	RL_REGION_FILE,
+	RL_REGION_COUNT,
+};
+
+/* Ring features (rl_engine_features()). */
+#define RL_FEAT_SQE128 (1u << 0)	 /* 128-byte SQEs (NVMe passthrough) */
+#define RL_FEAT_CQE32 (1u << 1)		 /* 32-byte CQEs (NVMe command result) */
+#define RL_FEAT_COOP_TASKRUN (1u << 2)	 /* no IPI to run completion task work */
+#define RL_FEAT_SINGLE_ISSUER (1u << 3)	 /* one submitting thread */
+#define RL_FEAT_DEFER_TASKRUN (1u << 4) /* task work only when the loop waits */
+#define RL_FEAT_SQPOLL (1u << 5)	 /* kernel thread polls the submission queue */
+#define RL_FEAT_COUNT 6
+
+/**
+ * struct rl_engine_opts - engine creation options; fill with rl_engine_opts_init().
+ * @opts_size:     sizeof(struct rl_engine_opts), so the struct can grow.
+ * @sq_entries:    submission queue entries (default 256).
+ * @max_inflight:  command slab capacity: commands in flight at once (default 1024).
+ * @region_files:  fixed-file slots per region, indexed by enum rl_region.
+ * @reg_buffers:   registered buffer slots (default 64).
+ * @sqpoll:        use a kernel submission polling thread (default off).
+ * @sqpoll_idle_ms: idle time before that thread sleeps (default 1000).
+ */
+struct rl_engine_opts {
+	size_t opts_size;
+	unsigned sq_entries;
+	unsigned max_inflight;
+	unsigned region_files[RL_REGION_COUNT];
+	unsigned reg_buffers;
+	bool sqpoll;
+	unsigned sqpoll_idle_ms;
+};
+
+/* rl_engine_opts_init() - fill @o with defaults. */
+RL_EXPORT void rl_engine_opts_init(struct rl_engine_opts *o);
+
+/**
+ * rl_engine_create() - create an engine: set up the ring, probe its features, allocate the
+ * command slab and register the (sparse) fixed-file and buffer tables.
+ * @o:   options, or NULL for defaults.
+ * @out: the engine, written only on success.
+ *
+ * Ring features are probed: SQE128/CQE32, COOP_TASKRUN, SINGLE_ISSUER and DEFER_TASKRUN are
+ * requested and dropped one by one, in reverse order, while the kernel refuses them;
+ * rl_engine_feature_note() tells why a feature is not in use.
+ *
+ * Return: 0, -EINVAL (bad options), -ENOMEM, or -errno from io_uring setup.
+ */
+RL_EXPORT int rl_engine_create(const struct rl_engine_opts *o, struct rl_engine **out);
+
+/**
+ * rl_engine_destroy() - cancel and reap every command in flight (their callbacks run, usually
+ * with -ECANCELED), close targets still open, unregister buffers and files, and free the engine.
+ * Context: not from a completion callback.
+ */
+RL_EXPORT void rl_engine_destroy(struct rl_engine *e);
+
+/* rl_engine_features() - the RL_FEAT_* bits in use. */
+RL_EXPORT unsigned rl_engine_features(const struct rl_engine *e);
+
+/* rl_feature_name() - "SQE128", "DEFER_TASKRUN", ... for one RL_FEAT_* bit, or NULL. */
+RL_EXPORT const char *rl_feature_name(unsigned feat);
+
+/**
+ * rl_engine_feature_note() - why a feature is not in use ("refused by the kernel: ...",
+ * "not requested", "not used with SQPOLL"), or NULL when it is in use.
+ */
+RL_EXPORT const char *rl_engine_feature_note(const struct rl_engine *e, unsigned feat);
+
+/**
+ * rl_engine_submit() - hand queued submissions to the kernel without waiting.
+ * Return: number submitted, or -errno.
+ */
+RL_EXPORT int rl_engine_submit(struct rl_engine *e);
+
+/**
+ * rl_engine_poll() - submit what is queued, then reap completions and run their callbacks.
+ * @min_complete: wait until at least this many callbacks ran (0: do not wait). The wait ends
+ *                early when nothing is left in flight.
+ * @timeout_ms:   longest wait for each completion; -1 waits without limit.
+ *
+ * Return: number of callbacks run (may be fewer than @min_complete after a timeout), or -errno.
+ */
+RL_EXPORT int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms);
+
+/**
+ * rl_engine_run() - run the completion loop until rl_engine_stop() is called or nothing is in
+ * flight. Return: 0, or -errno from the ring.
+ */
+RL_EXPORT int rl_engine_run(struct rl_engine *e);
+
+/* rl_engine_stop() - make rl_engine_run() return after the current batch. */
+RL_EXPORT void rl_engine_stop(struct rl_engine *e);
+
+/* rl_engine_inflight() - commands submitted whose callback has not run yet. */
+RL_EXPORT unsigned rl_engine_inflight(const struct rl_engine *e);
+
+/* rl_engine_capacity() - command slab capacity (max_inflight). */
+RL_EXPORT unsigned rl_engine_capacity(const struct rl_engine *e);
+
+/* rl_engine_stale_cqes() - completions dropped because their command slot had been reused. */
+RL_EXPORT uint64_t rl_engine_stale_cqes(const struct rl_engine *e);
+
+/**
+ * rl_engine_last_error() - a one-line message about the last refused call on this engine, such
+ * as "ringline: /tmp/f: offset 100 is not a multiple of the offset alignment 512"; "" if none.
+ */
+RL_EXPORT const char *rl_engine_last_error(const struct rl_engine *e);
+
+/**
+ * rl_alloc_aligned() - allocate @size bytes aligned to @align (a power of two, at least
+ * sizeof(void *)). Return: the memory, or NULL with errno set (EINVAL, ENOMEM).
+ */
+RL_EXPORT void *rl_alloc_aligned(size_t align, size_t size);
+
+/* rl_free_aligned() - free memory from rl_alloc_aligned(); NULL is ignored. */
+RL_EXPORT void rl_free_aligned(void *p);
+
+/**
+ * rl_engine_register_buffer() - register [@addr, @addr + @len) with the ring so reads and writes
+ * into it use READ_FIXED/WRITE_FIXED (or IORING_URING_CMD_FIXED). Any I/O buffer lying inside a
+ * registered range is used as registered automatically.
+ * Return: the buffer index (>= 0), -ENOSPC when every slot is taken, or -errno.
+ */
+RL_EXPORT int rl_engine_register_buffer(struct rl_engine *e, void *addr, size_t len);
+
+/**
+ * rl_engine_unregister_buffer() - give back buffer slot @index.
+ * Return: 0, -ENOENT if the slot is not in use, -EBUSY while commands are in flight.
+ */
+RL_EXPORT int rl_engine_unregister_buffer(struct rl_engine *e, int index);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * O_DIRECT regular files and block devices on the engine's ring.
+ *
+ * Alignment comes from statx(STATX_DIOALIGN); block devices without it use BLKSSZGET, regular
+ * files without it (tmpfs) use 512 bytes. Misaligned buffers, offsets and lengths are refused
+ * before submission with -EINVAL and a message in rl_engine_last_error().
+ */
+#ifndef RINGLINE_FILE_H
+#define RINGLINE_FILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include "ringline/engine.h"
+#include "ringline/target.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct rl_file;
+
+#define RL_FILE_RDONLY (1u << 0) /* open read-only */
+#define RL_FILE_CREATE (1u << 1) /* create a regular file if missing */
+
+/**
+ * struct rl_file_opts - rl_file_open() options.
+ * @opts_size: sizeof(struct rl_file_opts).
+ * @flags:     RL_FILE_* bits.
+ * @size:      with RL_FILE_CREATE, extend a regular file to at least this many bytes.
+ * @mode:      permissions of a created file (default 0644 when 0).
+ */
+struct rl_file_opts {
+	size_t opts_size;
+	unsigned flags;
+	uint64_t size;
+	mode_t mode;
+};
+
+/**
+ * rl_file_open() - open @path with O_DIRECT and register it in the engine's fixed-file table.
+ * @opts: options, or NULL to open an existing file read-write.
+ * @out:  the file, written only on success.
+ *
+ * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
+ * file nor a block device, or O_DIRECT is not supported there; -ENFILE when the file region of
+ * the fixed-file table is full. rl_engine_last_error() names the problem.
+ */
+RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,
+			   struct rl_file **out);
+
+/**
+ * rl_file_close() - unregister and close the file.
+ * Return: 0, or -EBUSY while commands on it are in flight (reap them and retry); the file stays
+ * open then.
+ */
+RL_EXPORT int rl_file_close(struct rl_file *f);
+
+RL_EXPORT struct rl_target *rl_file_target(struct rl_file *f);
+/* Size in bytes (block devices: BLKGETSIZE64). */
+RL_EXPORT uint64_t rl_file_size(const struct rl_file *f);
+/* O_DIRECT alignment of buffer addresses, and of offsets and lengths. */
+RL_EXPORT uint32_t rl_file_mem_align(const struct rl_file *f);
+RL_EXPORT uint32_t rl_file_offset_align(const struct rl_file *f);
+/* Where the alignment came from: "statx", "BLKSSZGET" or "default". */
+RL_EXPORT const char *rl_file_align_source(const struct rl_file *f);
+RL_EXPORT int rl_file_is_blockdev(const struct rl_file *f);
+
+/**
+ * rl_file_read() - queue an O_DIRECT read of @len bytes at @offset into @buf.
+ * @cb, @arg: completion callback; res is the byte count (short at end of file) or -errno.
+ *
+ * @buf must stay valid and untouched until the callback runs. A buffer inside a registered range
+ * (rl_engine_register_buffer()) is read with READ_FIXED.
+ *
+ * Return: 0 (the callback will run once); -EINVAL for a misaligned buffer, offset or length, or
+ * a range past the end of a block device; -EBUSY when the command slab is full (reap, retry).
+ */
+RL_EXPORT int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t offset,
+			   rl_complete_fn cb, void *arg);
+
+/* rl_file_write() - as rl_file_read(), writing @buf (WRITE_FIXED when registered). */
+RL_EXPORT int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t offset,
+			    rl_complete_fn cb, void *arg);
+
+/**
+ * rl_file_fsync() - queue fsync, or fdatasync when @datasync is non-zero.
+ * Return: 0, or -EBUSY when the command slab is full.
+ */
+RL_EXPORT int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

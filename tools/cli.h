@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared pieces of the ringline command-line tool. */
+#ifndef RINGLINE_CLI_H
+#define RINGLINE_CLI_H
+
+#include <stdint.h>
+
+/* Exit status: 0 success, 1 an I/O or runtime error, 2 a usage error. */
+enum { EXIT_IO = 1, EXIT_USAGE = 2 };
+
+/* Print "ringline: MESSAGE" on stderr. */
+void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Parse a byte count with an optional binary suffix (k, m, g, t: 1024-based). 0 or -EINVAL. */
+int cli_parse_size(const char *s, uint64_t *out);
+
+int cmd_bench(int argc, char **argv);
+int cmd_lat(int argc, char **argv);
+
+#endif
