@@ -88,7 +88,7 @@ static void run_on(const char *path)
 /* ext4: /var/tmp when it is ext4, else a loop-mounted ext4 image (root only). */
 Test(directio, ext4_write_fsync_read_back)
 {
-	char mnt[] = "/tmp/rl-ext4.XXXXXX", img[64], cmd[256];
+	char mnt[] = "/tmp/rl-ext4.XXXXXX", img[64], cmd[512];
 	char *path = scratch_in("/var/tmp", EXT4_SUPER_MAGIC);
 
 	if (!path) {

@@ -2,7 +2,7 @@
 # Install the build into a scratch prefix and check what a consumer sees:
 # only rl_ symbols exported, and programs built with pkg-config and with find_package run.
 set -euo pipefail
-build=$1 src=$2
+build=$1 src=$2 cflags=${3:-}
 prefix=$(mktemp -d)
 trap 'rm -rf "$prefix"' EXIT
 
@@ -24,11 +24,11 @@ echo "ok: $(nm -D --defined-only "$lib" | wc -l) exported symbols, all rl_"
 
 # pkg-config: --define-prefix derives the prefix from where the .pc file lies.
 export PKG_CONFIG_PATH=$libdir/pkgconfig
-cc -o "$prefix/pc-consumer" "$src/consumer.c" $(pkg-config --define-prefix --cflags --libs ringline)
+cc $cflags -o "$prefix/pc-consumer" "$src/consumer.c" $(pkg-config --define-prefix --cflags --libs ringline)
 LD_LIBRARY_PATH=$libdir "$prefix/pc-consumer" | grep -q "ringline engine up"
 echo "ok: pkg-config consumer runs"
 
-cmake -S "$src" -B "$prefix/cm" -DCMAKE_PREFIX_PATH="$prefix" >/dev/null
+cmake -S "$src" -B "$prefix/cm" -DCMAKE_PREFIX_PATH="$prefix" -DCMAKE_C_FLAGS="$cflags" >/dev/null
 cmake --build "$prefix/cm" >/dev/null
 LD_LIBRARY_PATH=$libdir "$prefix/cm/consumer" | grep -q "ringline engine up"
 echo "ok: find_package(ringline) consumer runs"
