@@ -2,6 +2,7 @@
 /* O_DIRECT regular files and block devices: open, alignment, read/write/fsync. */
 #include <errno.h>
 #include <fcntl.h>
+#include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdlib.h>
 #include <string.h>
@@ -97,7 +98,7 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		f->size = o.size;
 	}
 	discover_alignment(f, fd);
-	ret = rl__target_init(&f->t, e, path, fd, RL_REGION_FILE);
+	ret = rl__target_init(&f->t, e, path, fd, RL_REGION_FILE, false);
 	if (ret)
 		goto err_free;
 	*out = f;
@@ -153,11 +154,11 @@ int rl_file_is_blockdev(const struct rl_file *f)
 	return f->blkdev;
 }
 
-static int check_io(struct rl_file *f, const void *buf, size_t len, uint64_t off)
+static int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
 {
 	struct rl_engine *e = f->t.e;
 
-	if ((uintptr_t)buf % f->mem_align)
+	if (buf && (uintptr_t)buf % f->mem_align)
 		return rl__error(e, -EINVAL,
 				 "%s: buffer address %p is not aligned to the memory alignment %u",
 				 f->t.name, buf, f->mem_align);
@@ -165,14 +166,14 @@ static int check_io(struct rl_file *f, const void *buf, size_t len, uint64_t off
 		return rl__error(e, -EINVAL,
 				 "%s: offset %llu is not a multiple of the offset alignment %u",
 				 f->t.name, (unsigned long long)off, f->off_align);
-	if (len == 0 || len % f->off_align || len > UINT32_MAX)
+	if (len == 0 || len % f->off_align)
 		return rl__error(e, -EINVAL,
-				 "%s: length %zu is not a non-zero multiple of the alignment %u",
-				 f->t.name, len, f->off_align);
+				 "%s: length %llu is not a non-zero multiple of the alignment %u",
+				 f->t.name, (unsigned long long)len, f->off_align);
 	if (f->blkdev && (off > f->size || len > f->size - off))
 		return rl__error(e, -EINVAL,
-				 "%s: range %llu+%zu is past the end of the device (%llu bytes)",
-				 f->t.name, (unsigned long long)off, len,
+				 "%s: range %llu+%llu is past the end of the device (%llu bytes)",
+				 f->t.name, (unsigned long long)off, (unsigned long long)len,
 				 (unsigned long long)f->size);
 	return 0;
 }
@@ -187,6 +188,8 @@ static int submit_rw(struct rl_file *f, int write, void *buf, size_t len, uint64
 	ret = check_io(f, buf, len, off);
 	if (ret)
 		return ret;
+	if (len > UINT32_MAX)
+		return rl__error(f->t.e, -EINVAL, "%s: length %zu is above 4 GiB", f->t.name, len);
 	c = rl__cmd_begin(&f->t, write ? RL_OP_WRITE : RL_OP_READ, (uint32_t)len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
@@ -228,4 +231,34 @@ int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)
 	io_uring_prep_fsync(sqe, (int)f->t.findex, datasync ? IORING_FSYNC_DATASYNC : 0);
 	rl__cmd_commit(c, sqe);
 	return 0;
+}
+
+static int submit_fallocate(struct rl_file *f, enum rl_op op, int mode, uint64_t off, uint64_t len,
+			    rl_complete_fn cb, void *arg)
+{
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c;
+	int ret = check_io(f, NULL, len, off);
+
+	if (ret)
+		return ret;
+	c = rl__cmd_begin(&f->t, op, 0, cb, arg, &sqe);
+	if (!c)
+		return -EBUSY;
+	io_uring_prep_fallocate(sqe, (int)f->t.findex, mode, off, len);
+	rl__cmd_commit(c, sqe);
+	return 0;
+}
+
+int rl_file_write_zeroes(struct rl_file *f, uint64_t off, uint64_t len, rl_complete_fn cb,
+			 void *arg)
+{
+	return submit_fallocate(f, RL_OP_ZEROES, FALLOC_FL_ZERO_RANGE | FALLOC_FL_KEEP_SIZE, off,
+				len, cb, arg);
+}
+
+int rl_file_trim(struct rl_file *f, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	return submit_fallocate(f, RL_OP_TRIM, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len,
+				cb, arg);
 }

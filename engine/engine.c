@@ -8,12 +8,13 @@
 #include "internal.h"
 
 static const char *const feat_names[RL_FEAT_COUNT] = {
-	"SQE128", "CQE32", "COOP_TASKRUN", "SINGLE_ISSUER", "DEFER_TASKRUN", "SQPOLL",
+	"SQE128", "CQE32", "COOP_TASKRUN", "SINGLE_ISSUER", "DEFER_TASKRUN", "SQPOLL", "IOPOLL",
 };
 
 static const unsigned feat_setup_flag[RL_FEAT_COUNT] = {
 	IORING_SETUP_SQE128,	     IORING_SETUP_CQE32,	 IORING_SETUP_COOP_TASKRUN,
 	IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SQPOLL,
+	0, /* IOPOLL is a second ring, not a flag of the first */
 };
 
 void rl_engine_opts_init(struct rl_engine_opts *o)
@@ -75,6 +76,7 @@ static int ring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
 	} else {
 		e->feature_note[__builtin_ctz(RL_FEAT_SQPOLL)] = "not requested";
 	}
+	e->feature_note[__builtin_ctz(RL_FEAT_IOPOLL)] = "not requested";
 	for (;;) {
 		memset(&p, 0, sizeof(p));
 		/* Room for a completion of every slot, so the CQ ring cannot overflow. */
@@ -92,6 +94,42 @@ static int ring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
 	if (ret < 0)
 		return ret;
 	e->features = want;
+	return 0;
+}
+
+/*
+ * The polled ring carries only NVMe passthrough (an IOPOLL ring cannot carry sockets). It gets
+ * its own file and buffer tables, mirrored from the main ring's.
+ */
+static int pring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
+{
+	struct io_uring_params p;
+	int ret;
+
+	if (!(e->features & RL_FEAT_SQE128)) {
+		e->feature_note[__builtin_ctz(RL_FEAT_IOPOLL)] = "needs SQE128/CQE32";
+		return 0;
+	}
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_IOPOLL | IORING_SETUP_SQE128 | IORING_SETUP_CQE32 |
+		  IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
+	if (e->features & RL_FEAT_SINGLE_ISSUER)
+		p.flags |= IORING_SETUP_SINGLE_ISSUER;
+	p.cq_entries = o->max_inflight > 2 * o->sq_entries ? o->max_inflight : 2 * o->sq_entries;
+	ret = io_uring_queue_init_params(o->sq_entries, &e->pring, &p);
+	if (ret < 0) {
+		e->feature_note[__builtin_ctz(RL_FEAT_IOPOLL)] = "refused by the kernel";
+		return ret;
+	}
+	if (e->files.total)
+		ret = io_uring_register_files_sparse(&e->pring, e->files.total);
+	if (!ret && e->nbufs)
+		ret = io_uring_register_buffers_sparse(&e->pring, e->nbufs);
+	if (ret < 0) {
+		io_uring_queue_exit(&e->pring);
+		return ret;
+	}
+	e->features |= RL_FEAT_IOPOLL;
 	return 0;
 }
 
@@ -144,6 +182,11 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 		if (ret)
 			goto err_files;
 	}
+	if (o.iopoll) {
+		ret = pring_setup(e, &o);
+		if (ret)
+			goto err_files;
+	}
 	*out = e;
 	return 0;
 
@@ -193,6 +236,8 @@ void rl_engine_destroy(struct rl_engine *e)
 		rl__target_fini(t);
 		free(t);
 	}
+	if (e->features & RL_FEAT_IOPOLL)
+		io_uring_queue_exit(&e->pring); /* drops its file and buffer tables too */
 	if (e->nbufs)
 		io_uring_unregister_buffers(&e->ring);
 	rl__files_fini(e);
@@ -268,9 +313,14 @@ int rl_engine_register_buffer(struct rl_engine *e, void *addr, size_t len)
 		if (e->bufs[i].addr)
 			continue;
 		ret = io_uring_register_buffers_update_tag(&e->ring, i, &iov, NULL, 1);
-		if (ret < 0)
+		if (ret >= 0 && (e->features & RL_FEAT_IOPOLL))
+			ret = io_uring_register_buffers_update_tag(&e->pring, i, &iov, NULL, 1);
+		if (ret < 0) {
+			iov = (struct iovec){0};
+			io_uring_register_buffers_update_tag(&e->ring, i, &iov, NULL, 1);
 			return rl__error(e, ret, "registering a %zu-byte buffer: %s", len,
 					 strerror(-ret));
+		}
 		e->bufs[i].addr = (uintptr_t)addr;
 		e->bufs[i].len = len;
 		if (i >= e->bufs_hi)
@@ -290,6 +340,8 @@ int rl_engine_unregister_buffer(struct rl_engine *e, int index)
 	if (rl_engine_inflight(e))
 		return -EBUSY;
 	io_uring_register_buffers_update_tag(&e->ring, index, &iov, NULL, 1);
+	if (e->features & RL_FEAT_IOPOLL)
+		io_uring_register_buffers_update_tag(&e->pring, index, &iov, NULL, 1);
 	e->bufs[index].addr = 0;
 	e->bufs[index].len = 0;
 	return 0;

@@ -56,6 +56,9 @@ struct rl__cmd {
 	uint8_t op; /* enum rl_op */
 	uint8_t in_use;
 	uint8_t passthru; /* res > 0 is an NVMe status, not a byte count */
+	uint8_t polled;	  /* submitted on the IOPOLL ring */
+	/* Command data the SQE points to, kept here so it lives until the CQE (DSM range). */
+	uint64_t aux[2];
 };
 
 /* Preallocated command slots: a free list threaded through the slots, O(1) get and put. */
@@ -101,6 +104,8 @@ struct rl__buf {
 	size_t len;
 };
 
+enum rl__kind { RL__KIND_FILE, RL__KIND_NVME };
+
 struct rl__op_stats {
 	uint64_t ops;
 	uint64_t bytes;
@@ -114,7 +119,9 @@ struct rl__op_stats {
  */
 struct rl_target {
 	struct rl_engine *e;
+	struct io_uring *ring; /* the engine's ring, or its IOPOLL ring */
 	struct rl_target *next;
+	enum rl__kind kind;
 	char *name;
 	int fd;
 	uint64_t fhandle;  /* fixed-file handle */
@@ -124,12 +131,14 @@ struct rl_target {
 };
 
 int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
-		    enum rl_region region);
+		    enum rl_region region, bool polled);
 /* Unregisters and closes; -EBUSY while commands are in flight. */
 int rl__target_fini(struct rl_target *t);
 
 struct rl_engine {
 	struct io_uring ring;
+	struct io_uring pring; /* IOPOLL ring, when RL_FEAT_IOPOLL */
+	unsigned pinflight;    /* commands in flight on pring */
 	unsigned features;
 	const char *feature_note[RL_FEAT_COUNT];
 	struct rl__slab slab;
@@ -161,6 +170,10 @@ int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
  */
 struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
 			      void *arg, struct io_uring_sqe **sqe);
+/* The same on a given ring: admin commands of a polled device go to the interrupt ring. */
+struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
+				 uint32_t len, rl_complete_fn fn, void *arg,
+				 struct io_uring_sqe **sqe);
 void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe);
 
 /* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */

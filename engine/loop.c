@@ -7,6 +7,13 @@
 struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
 			      void *arg, struct io_uring_sqe **sqe)
 {
+	return rl__cmd_begin_on(t, t->ring, op, len, fn, arg, sqe);
+}
+
+struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
+				 uint32_t len, rl_complete_fn fn, void *arg,
+				 struct io_uring_sqe **sqe)
+{
 	struct rl_engine *e = t->e;
 	struct rl__cmd *c;
 	uint32_t slot;
@@ -17,11 +24,11 @@ struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, 
 			  e->slab.cap);
 		return NULL;
 	}
-	*sqe = io_uring_get_sqe(&e->ring);
+	*sqe = io_uring_get_sqe(ring);
 	if (!*sqe) {
 		/* The SQ ring is full of prepared entries: hand them over and try once more. */
-		io_uring_submit(&e->ring);
-		*sqe = io_uring_get_sqe(&e->ring);
+		io_uring_submit(ring);
+		*sqe = io_uring_get_sqe(ring);
 		if (!*sqe) {
 			rl__slab_put(&e->slab, slot);
 			rl__error(e, -EBUSY, "submission queue full: reap completions and retry");
@@ -34,6 +41,7 @@ struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, 
 	c->op = op;
 	c->len = len;
 	c->passthru = 0;
+	c->polled = ring == &e->pring;
 	return c;
 }
 
@@ -45,6 +53,7 @@ void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
 	c->target->inflight++;
+	e->pinflight += c->polled;
 	c->t_submit = rl__now_ns();
 }
 
@@ -78,6 +87,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		st->bytes += c->passthru ? c->len : (uint64_t)res;
 	rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
 	c->target->inflight--;
+	e->pinflight -= c->polled;
 
 	/* Free the slot first, so the callback can submit into it. */
 	fn = c->fn;
@@ -90,38 +100,69 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
  * Each CQE is copied and consumed before its callback runs, so a callback that polls the engine
  * again never sees the same CQE twice.
  */
-static int reap(struct rl_engine *e)
+static int reap_ring(struct rl_engine *e, struct io_uring *ring, int big)
 {
-	const int big = !!(e->features & RL_FEAT_CQE32);
 	struct io_uring_cqe *cqe;
 	uint64_t now = 0, ud, result;
 	uint32_t flags;
 	int n = 0, res;
 
-	while (io_uring_peek_cqe(&e->ring, &cqe) == 0) {
+	while (io_uring_peek_cqe(ring, &cqe) == 0) {
 		if (!now)
 			now = rl__now_ns();
 		ud = cqe->user_data;
 		res = cqe->res;
 		flags = cqe->flags;
 		result = big ? cqe->big_cqe[0] : 0;
-		io_uring_cqe_seen(&e->ring, cqe);
+		io_uring_cqe_seen(ring, cqe);
 		rl__dispatch(e, ud, res, flags, result, now);
 		n++;
 	}
 	return n;
 }
 
+static int reap(struct rl_engine *e)
+{
+	int n = reap_ring(e, &e->ring, !!(e->features & RL_FEAT_CQE32));
+
+	if (e->features & RL_FEAT_IOPOLL)
+		n += reap_ring(e, &e->pring, 1);
+	return n;
+}
+
 int rl_engine_submit(struct rl_engine *e)
 {
-	return io_uring_submit(&e->ring);
+	int ret = 0, pret;
+
+	if (e->features & RL_FEAT_IOPOLL) {
+		pret = io_uring_submit(&e->pring);
+		if (pret < 0)
+			return pret;
+		ret = pret;
+	}
+	pret = io_uring_submit(&e->ring);
+	return pret < 0 ? pret : ret + pret;
 }
 
 static int wait_one(struct rl_engine *e, int timeout_ms)
 {
 	struct __kernel_timespec ts;
 	struct io_uring_cqe *cqe;
+	int ret;
 
+	if (e->pinflight) {
+		/*
+		 * Polled completions are found only by asking: submit the interrupt ring's work,
+		 * then spin on the polled ring, which completes without an interrupt.
+		 */
+		ret = io_uring_submit(&e->ring);
+		if (ret < 0)
+			return ret;
+		if (e->pinflight == rl_engine_inflight(e))
+			return io_uring_submit_and_wait(&e->pring, 1);
+		ret = io_uring_submit_and_get_events(&e->pring);
+		return ret < 0 ? ret : io_uring_submit_and_get_events(&e->ring);
+	}
 	if (timeout_ms < 0)
 		return io_uring_submit_and_wait(&e->ring, 1);
 	ts.tv_sec = timeout_ms / 1000;
@@ -135,6 +176,11 @@ int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms)
 
 	if (!min_complete) {
 		/* With DEFER_TASKRUN completions are posted only when we enter the kernel. */
+		if (e->features & RL_FEAT_IOPOLL) {
+			ret = io_uring_submit_and_get_events(&e->pring);
+			if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+				return ret;
+		}
 		ret = io_uring_submit_and_get_events(&e->ring);
 		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 			return ret;

@@ -7,7 +7,9 @@
 
 #include "internal.h"
 
-static const char *const op_names[RL_OP_COUNT] = {"read", "write", "flush", "other"};
+static const char *const op_names[RL_OP_COUNT] = {
+	"read", "write", "flush", "trim", "zeroes", "compare", "admin",
+};
 
 const char *rl_op_name(enum rl_op op)
 {
@@ -15,13 +17,14 @@ const char *rl_op_name(enum rl_op op)
 }
 
 int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
-		    enum rl_region region)
+		    enum rl_region region, bool polled)
 {
 	int64_t h;
 	int ret = -ENOMEM;
 	int i;
 
 	t->e = e;
+	t->ring = polled ? &e->pring : &e->ring;
 	t->fd = fd;
 	t->name = strdup(name);
 	if (!t->name)
@@ -38,6 +41,16 @@ int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, 
 	}
 	t->fhandle = (uint64_t)h;
 	t->findex = (uint32_t)h;
+	/* The polled ring has its own file table; the slot index is the same in both. */
+	if (polled) {
+		ret = io_uring_register_files_update(&e->pring, t->findex, &fd, 1);
+		if (ret < 0) {
+			rl__files_remove(e, t->fhandle);
+			rl__error(e, ret, "%s: cannot register in the polled ring: %s", name,
+				  strerror(-ret));
+			goto err;
+		}
+	}
 	t->next = e->targets;
 	e->targets = t;
 	return 0;
@@ -61,6 +74,11 @@ int rl__target_fini(struct rl_target *t)
 			*pp = t->next;
 			break;
 		}
+	}
+	if (t->ring == &e->pring) {
+		int none = -1;
+
+		io_uring_register_files_update(&e->pring, t->findex, &none, 1);
 	}
 	rl__files_remove(e, t->fhandle);
 	close(t->fd);

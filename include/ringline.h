@@ -7,5 +7,6 @@
 #include "ringline/hist.h"
 #include "ringline/target.h"
 #include "ringline/file.h"
+#include "ringline/nvme.h"
 
 #endif

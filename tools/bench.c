@@ -31,6 +31,8 @@ struct params {
 	bool json;
 	bool fixedbufs;
 	bool sqpoll;
+	bool passthrough;
+	bool poll;
 };
 
 struct job;
@@ -43,7 +45,8 @@ struct slot {
 struct job {
 	struct params *p;
 	struct rl_engine *e;
-	struct rl_file *f;
+	struct rl_target *t;
+	bool passthru;
 	uint64_t nblocks;
 	uint64_t issued;
 	uint64_t completed;
@@ -61,8 +64,8 @@ static void usage(FILE *out, const char *cmd)
 	fprintf(out,
 		"usage: ringline %s PATH [OPTIONS]\n"
 		"\n"
-		"%s on PATH, a regular file or a block device, with O_DIRECT\n"
-		"through the engine's io_uring ring.\n"
+		"%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
+		"(IORING_OP_URING_CMD), or a regular file or block device with O_DIRECT.\n"
 		"\n"
 		"options:\n"
 		"  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
@@ -76,6 +79,9 @@ static void usage(FILE *out, const char *cmd)
 		"                 be at least that large\n"
 		"  --no-fixedbufs do not register the I/O buffers with the ring\n"
 		"  --sqpoll       use a kernel submission-polling thread\n"
+		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
+		"  --poll         NVMe: polled completions on an IOPOLL ring (needs nvme\n"
+		"                 poll_queues)\n"
 		"  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
 		"                 runtime_s, ops, errors, iops, bw_bytes_per_s, lat_ns{min, mean,\n"
 		"                 p50, p90, p99, p99.9, p99.99, max}, ring_features\n"
@@ -96,6 +102,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 		{"count", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
 		{"json", no_argument, NULL, 'j'},	{"no-fixedbufs", no_argument, NULL, 'F'},
 		{"sqpoll", no_argument, NULL, 'P'},	{"help", no_argument, NULL, 'h'},
+		{"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
 		{0},
 	};
 	bool have_time = false;
@@ -161,6 +168,12 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'P':
 			p->sqpoll = true;
 			break;
+		case 'T':
+			p->passthrough = true;
+			break;
+		case 'O':
+			p->poll = true;
+			break;
 		case 'h':
 			usage(stdout, p->cmd);
 			exit(0);
@@ -213,9 +226,9 @@ static void issue(struct slot *s)
 		write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
 	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
 	if (write)
-		ret = rl_file_write(j->f, s->buf, p->bs, block * p->bs, on_complete, s);
+		ret = rl_target_write(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
 	else
-		ret = rl_file_read(j->f, s->buf, p->bs, block * p->bs, on_complete, s);
+		ret = rl_target_read(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
 	if (ret) {
 		j->first_err = j->first_err ? j->first_err : ret;
 		cli_err("%s", rl_engine_last_error(j->e));
@@ -232,11 +245,11 @@ static void on_complete(void *arg, int res, uint64_t result)
 
 	(void)result;
 	j->completed++;
-	if (res != (int)j->p->bs) {
-		/* A short transfer is an error too: the target ended inside the range. */
+	/* Passthrough succeeds with 0 (> 0 is an NVMe status); a short O_DIRECT transfer fails. */
+	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
 		j->failed++;
 		if (!j->first_err)
-			j->first_err = res < 0 ? res : -EIO;
+			j->first_err = res < 0 || j->passthru ? res : -EIO;
 		j->stopping = true;
 		return;
 	}
@@ -256,21 +269,29 @@ static int open_target(struct job *j)
 {
 	struct params *p = j->p;
 	bool reads_only = p->rw == RW_READ || p->rw == RW_RANDREAD;
-	struct rl_file_opts fo = {.opts_size = sizeof(fo), .flags = reads_only ? RL_FILE_RDONLY : 0};
+	unsigned flags = (reads_only ? RL_TARGET_RDONLY : 0) |
+			 (p->passthrough ? RL_TARGET_PASSTHROUGH : 0) |
+			 (p->poll ? RL_TARGET_POLLED : 0);
 	uint64_t fsize, range;
 	int ret;
 
-	ret = rl_file_open(j->e, p->path, &fo, &j->f);
+	ret = rl_target_open(j->e, p->path, flags, &j->t);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(j->e));
 		return EXIT_IO;
 	}
-	if (p->bs % rl_file_offset_align(j->f)) {
-		cli_err("%s: block size %llu is not a multiple of its O_DIRECT alignment %u",
-			p->path, (unsigned long long)p->bs, rl_file_offset_align(j->f));
+	j->passthru = !strcmp(rl_target_engine_path(j->t), "passthrough");
+	if (p->poll && !j->passthru) {
+		cli_err("%s: --poll applies to NVMe passthrough only", p->path);
 		return EXIT_USAGE;
 	}
-	fsize = rl_file_size(j->f);
+	if (p->bs % rl_target_block_size(j->t)) {
+		cli_err("%s: block size %llu is not a multiple of its %s %u", p->path,
+			(unsigned long long)p->bs,
+			j->passthru ? "LBA size" : "O_DIRECT alignment", rl_target_block_size(j->t));
+		return EXIT_USAGE;
+	}
+	fsize = rl_target_size(j->t);
 	if (p->size > fsize) {
 		cli_err("%s: is %llu bytes, smaller than the range asked for (--size %llu)",
 			p->path, (unsigned long long)fsize, (unsigned long long)p->size);
@@ -312,14 +333,15 @@ static void report(struct job *j, double runtime, const struct rl_hist *lat, uin
 	struct rl_op_stats st;
 
 	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
-		rl_target_stats(rl_file_target(j->f), op, &st);
+		rl_target_stats(j->t, op, &st);
 		bytes += st.bytes;
 	}
 	if (p->json) {
 		struct json_object *o = json_object_new_object(), *fa = json_object_new_array();
 
 		json_object_object_add(o, "target", json_object_new_string(p->path));
-		json_object_object_add(o, "engine_path", json_object_new_string("direct"));
+		json_object_object_add(o, "engine_path",
+				       json_object_new_string(rl_target_engine_path(j->t)));
 		json_object_object_add(o, "rw", json_object_new_string(rw_names[p->rw]));
 		json_object_object_add(o, "bs", json_object_new_int64((int64_t)p->bs));
 		json_object_object_add(o, "qd", json_object_new_int64(p->qd));
@@ -338,7 +360,8 @@ static void report(struct job *j, double runtime, const struct rl_hist *lat, uin
 		json_object_put(o);
 		return;
 	}
-	printf("%s: %s (direct) %s bs=%llu qd=%u\n", p->cmd, p->path, rw_names[p->rw],
+	printf("%s: %s (%s) %s bs=%llu qd=%u\n", p->cmd, p->path, rl_target_engine_path(j->t),
+	       rw_names[p->rw],
 	       (unsigned long long)p->bs, p->qd);
 	printf("  ring:    ");
 	for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
@@ -371,6 +394,7 @@ static int run(struct params *p)
 	rl_engine_opts_init(&eo);
 	eo.max_inflight = SLAB_CAPACITY;
 	eo.sqpoll = p->sqpoll;
+	eo.iopoll = p->poll;
 	ret = rl_engine_create(&eo, &j.e);
 	if (ret) {
 		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
@@ -380,7 +404,7 @@ static int run(struct params *p)
 	if (status)
 		goto out;
 	status = EXIT_IO;
-	bufs = rl_alloc_aligned(rl_file_mem_align(j.f) > 4096 ? rl_file_mem_align(j.f) : 4096,
+	bufs = rl_alloc_aligned(rl_target_mem_align(j.t) > 4096 ? rl_target_mem_align(j.t) : 4096,
 				p->qd * p->bs);
 	slots = calloc(p->qd, sizeof(*slots));
 	if (!bufs || !slots || rl_hist_create(&lat)) {
@@ -415,7 +439,7 @@ static int run(struct params *p)
 	runtime = now_s() - start;
 
 	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
-		rl_target_stats(rl_file_target(j.f), op, &st);
+		rl_target_stats(j.t, op, &st);
 		rl_hist_merge(lat, st.lat);
 		errors += st.errors;
 	}
@@ -425,10 +449,16 @@ static int run(struct params *p)
 	report(&j, runtime, lat, errors);
 	status = 0;
 	if (j.first_err) {
+		char why[128];
+
+		if (j.first_err > 0)
+			rl_nvme_status_str(j.first_err, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s",
+				 j.first_err == -EIO && !j.passthru ? "short transfer (past the end?)"
+								    : strerror(-j.first_err));
 		cli_err("%s: %llu of %llu I/Os failed; first error: %s", p->path,
-			(unsigned long long)errors, (unsigned long long)j.completed,
-			j.first_err == -EIO && j.failed ? "short transfer (past the end?)"
-							: strerror(-j.first_err));
+			(unsigned long long)errors, (unsigned long long)j.completed, why);
 		status = EXIT_IO;
 	}
 out:

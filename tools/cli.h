@@ -16,5 +16,10 @@ int cli_parse_size(const char *s, uint64_t *out);
 
 int cmd_bench(int argc, char **argv);
 int cmd_lat(int argc, char **argv);
+/* read, write, zeroes, trim, flush: argv[0] names the verb. */
+int cmd_data(int argc, char **argv);
+int cmd_list(int argc, char **argv);
+int cmd_identify(int argc, char **argv);
+int cmd_health(int argc, char **argv);
 
 #endif

@@ -53,7 +53,8 @@ enum rl_region {
 #define RL_FEAT_SINGLE_ISSUER (1u << 3)	 /* one submitting thread */
 #define RL_FEAT_DEFER_TASKRUN (1u << 4) /* task work only when the loop waits */
 #define RL_FEAT_SQPOLL (1u << 5)	 /* kernel thread polls the submission queue */
-#define RL_FEAT_COUNT 6
+#define RL_FEAT_IOPOLL (1u << 6)	 /* a second, polled ring for NVMe */
+#define RL_FEAT_COUNT 7
 
 /**
  * struct rl_engine_opts - engine creation options; fill with rl_engine_opts_init().
@@ -64,6 +65,8 @@ enum rl_region {
  * @reg_buffers:   registered buffer slots (default 64).
  * @sqpoll:        use a kernel submission polling thread (default off).
  * @sqpoll_idle_ms: idle time before that thread sleeps (default 1000).
+ * @iopoll:        add a storage-only IOPOLL ring for polled NVMe (RL_NVME_POLLED); the same
+ *                 loop reaps it. Needs a driver with poll queues (nvme poll_queues=N).
  */
 struct rl_engine_opts {
 	size_t opts_size;
@@ -73,6 +76,7 @@ struct rl_engine_opts {
 	unsigned reg_buffers;
 	bool sqpoll;
 	unsigned sqpoll_idle_ms;
+	bool iopoll;
 };
 
 /* rl_engine_opts_init() - fill @o with defaults. */

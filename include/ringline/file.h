@@ -90,6 +90,22 @@ RL_EXPORT int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint
  */
 RL_EXPORT int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg);
 
+/**
+ * rl_file_write_zeroes() - queue a zeroing of [@offset, @offset + @len) (fallocate
+ * FALLOC_FL_ZERO_RANGE, keeping the size). Alignment is checked as for writes.
+ * Return: 0, -EINVAL (misaligned, or past the end of a block device), -EBUSY.
+ */
+RL_EXPORT int rl_file_write_zeroes(struct rl_file *f, uint64_t offset, uint64_t len,
+				   rl_complete_fn cb, void *arg);
+
+/**
+ * rl_file_trim() - queue a deallocation of [@offset, @offset + @len) (fallocate
+ * FALLOC_FL_PUNCH_HOLE, keeping the size): the range reads back as zeroes.
+ * Return: 0, -EINVAL, -EBUSY.
+ */
+RL_EXPORT int rl_file_trim(struct rl_file *f, uint64_t offset, uint64_t len, rl_complete_fn cb,
+			   void *arg);
+
 #ifdef __cplusplus
 }
 #endif

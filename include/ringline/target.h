@@ -19,8 +19,11 @@ struct rl_target;
 enum rl_op {
 	RL_OP_READ,
 	RL_OP_WRITE,
-	RL_OP_FLUSH,
-	RL_OP_OTHER,
+	RL_OP_FLUSH,   /* fsync, fdatasync, NVMe Flush */
+	RL_OP_TRIM,    /* NVMe Dataset Management (deallocate), punch hole */
+	RL_OP_ZEROES,  /* NVMe Write Zeroes, zero range */
+	RL_OP_COMPARE, /* NVMe Compare */
+	RL_OP_ADMIN,   /* NVMe admin commands (Identify, Get Log Page) */
 	RL_OP_COUNT,
 };
 
@@ -39,7 +42,7 @@ struct rl_op_stats {
 	const struct rl_hist *lat;
 };
 
-/* rl_op_name() - "read", "write", "flush", "other". */
+/* rl_op_name() - "read", "write", "flush", "trim", "zeroes", "compare", "admin". */
 RL_EXPORT const char *rl_op_name(enum rl_op op);
 
 /* rl_target_name() - the path the target was opened with. */
@@ -53,6 +56,44 @@ RL_EXPORT int rl_target_stats(const struct rl_target *t, enum rl_op op, struct r
 
 /* rl_target_reset_stats() - zero every counter and histogram of @t. */
 RL_EXPORT void rl_target_reset_stats(struct rl_target *t);
+
+/*
+ * Byte-offset I/O on any target, so one code path drives files, block devices and NVMe
+ * namespaces. Offsets and lengths must be multiples of rl_target_block_size(); for NVMe they are
+ * converted to LBAs. The same lifetime and error rules as rl_file_read() and rl_nvme_read() apply.
+ */
+#define RL_TARGET_RDONLY (1u << 0)	/* files and block devices: open read-only */
+#define RL_TARGET_PASSTHROUGH (1u << 1) /* /dev/nvmeXnY: use its /dev/ngXnY, not O_DIRECT */
+#define RL_TARGET_POLLED (1u << 2)	/* NVMe: the IOPOLL ring (RL_NVME_POLLED) */
+#define RL_TARGET_RAW (1u << 3)		/* NVMe: the device checks LBA ranges (RL_NVME_RAW) */
+
+/**
+ * rl_target_open() - open @path as the right kind of target: a /dev/ngXnY (or, with
+ * RL_TARGET_PASSTHROUGH, a /dev/nvmeXnY) through NVMe passthrough, anything else with O_DIRECT.
+ * Return: as rl_nvme_open() or rl_file_open().
+ */
+RL_EXPORT int rl_target_open(struct rl_engine *e, const char *path, unsigned flags,
+			     struct rl_target **out);
+/* rl_target_close() - as rl_file_close(): -EBUSY while commands are in flight. */
+RL_EXPORT int rl_target_close(struct rl_target *t);
+
+/* rl_target_engine_path() - "direct" (O_DIRECT) or "passthrough" (NVMe uring_cmd). */
+RL_EXPORT const char *rl_target_engine_path(const struct rl_target *t);
+/* Size in bytes; granularity of offsets and lengths; alignment of buffer addresses. */
+RL_EXPORT uint64_t rl_target_size(const struct rl_target *t);
+RL_EXPORT uint32_t rl_target_block_size(const struct rl_target *t);
+RL_EXPORT uint32_t rl_target_mem_align(const struct rl_target *t);
+
+RL_EXPORT int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t offset,
+			     rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_write(struct rl_target *t, const void *buf, uint64_t len,
+			      uint64_t offset, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_write_zeroes(struct rl_target *t, uint64_t offset, uint64_t len,
+				     rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_trim(struct rl_target *t, uint64_t offset, uint64_t len,
+			     rl_complete_fn cb, void *arg);
+/* NVMe Flush, or fdatasync for files and block devices. */
+RL_EXPORT int rl_target_flush(struct rl_target *t, rl_complete_fn cb, void *arg);
 
 /* rl_engine_next_target() - iterate open targets: NULL starts, NULL ends. */
 RL_EXPORT struct rl_target *rl_engine_next_target(struct rl_engine *e, struct rl_target *prev);

@@ -1,0 +1,158 @@
+// SPDX-License-Identifier: MIT
+/* Byte-offset I/O on any target: dispatch to O_DIRECT files or NVMe passthrough. */
+#include <errno.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "internal.h"
+
+static struct rl_file *as_file(struct rl_target *t)
+{
+	return (struct rl_file *)t; /* the target is the first member */
+}
+
+static struct rl_nvme_dev *as_nvme(struct rl_target *t)
+{
+	return (struct rl_nvme_dev *)t;
+}
+
+static bool is_nvme(const struct rl_target *t)
+{
+	return t->kind == RL__KIND_NVME;
+}
+
+int rl_target_open(struct rl_engine *e, const char *path, unsigned flags, struct rl_target **out)
+{
+	struct rl_nvme_opts no = {.opts_size = sizeof(no)};
+	struct rl_file_opts fo = {.opts_size = sizeof(fo)};
+	struct rl_nvme_dev *d;
+	struct rl_file *f;
+	struct stat st;
+	int ret;
+
+	if (stat(path, &st) == 0 && (S_ISCHR(st.st_mode) || (flags & RL_TARGET_PASSTHROUGH))) {
+		no.flags = (flags & RL_TARGET_POLLED ? RL_NVME_POLLED : 0) |
+			   (flags & RL_TARGET_RAW ? RL_NVME_RAW : 0);
+		ret = rl_nvme_open(e, path, &no, &d);
+		if (!ret)
+			*out = rl_nvme_target(d);
+		return ret;
+	}
+	fo.flags = flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0;
+	ret = rl_file_open(e, path, &fo, &f);
+	if (!ret)
+		*out = rl_file_target(f);
+	return ret;
+}
+
+int rl_target_close(struct rl_target *t)
+{
+	return is_nvme(t) ? rl_nvme_close(as_nvme(t)) : rl_file_close(as_file(t));
+}
+
+const char *rl_target_engine_path(const struct rl_target *t)
+{
+	return is_nvme(t) ? "passthrough" : "direct";
+}
+
+uint64_t rl_target_size(const struct rl_target *t)
+{
+	struct rl_target *m = (struct rl_target *)t;
+
+	return is_nvme(t) ? rl_nvme_info(as_nvme(m))->capacity_bytes : rl_file_size(as_file(m));
+}
+
+uint32_t rl_target_block_size(const struct rl_target *t)
+{
+	struct rl_target *m = (struct rl_target *)t;
+
+	return is_nvme(t) ? rl_nvme_info(as_nvme(m))->lba_size : rl_file_offset_align(as_file(m));
+}
+
+uint32_t rl_target_mem_align(const struct rl_target *t)
+{
+	struct rl_target *m = (struct rl_target *)t;
+
+	return is_nvme(t) ? 4 : rl_file_mem_align(as_file(m));
+}
+
+/* Convert a byte range to LBAs, refusing what does not fall on LBA boundaries. */
+static int to_lba(struct rl_target *t, uint64_t off, uint64_t len, uint64_t *slba, uint32_t *nlb)
+{
+	const struct rl_nvme_info *in = rl_nvme_info(as_nvme(t));
+
+	if (in->extended)
+		return rl__error(t->e, -EOPNOTSUPP,
+				 "%s: byte-offset I/O does not apply to an extended-LBA format "
+				 "(metadata interleaved): use rl_nvme_read()/rl_nvme_write()",
+				 t->name);
+	if (off % in->lba_size)
+		return rl__error(t->e, -EINVAL, "%s: offset %llu is not a multiple of the LBA size %u",
+				 t->name, (unsigned long long)off, in->lba_size);
+	if (len == 0 || len % in->lba_size)
+		return rl__error(t->e, -EINVAL,
+				 "%s: length %llu is not a non-zero multiple of the LBA size %u",
+				 t->name, (unsigned long long)len, in->lba_size);
+	if (len / in->lba_size > 65536)
+		return rl__error(t->e, -EINVAL, "%s: length %llu is above 65536 blocks of %u bytes",
+				 t->name, (unsigned long long)len, in->lba_size);
+	*slba = off / in->lba_size;
+	*nlb = (uint32_t)(len / in->lba_size);
+	return 0;
+}
+
+int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t off, rl_complete_fn cb,
+		   void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_read(as_file(t), buf, len, off, cb, arg);
+	ret = to_lba(t, off, len, &slba, &nlb);
+	return ret ? ret : rl_nvme_read(as_nvme(t), buf, slba, nlb, cb, arg);
+}
+
+int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
+		    rl_complete_fn cb, void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_write(as_file(t), buf, len, off, cb, arg);
+	ret = to_lba(t, off, len, &slba, &nlb);
+	return ret ? ret : rl_nvme_write(as_nvme(t), buf, slba, nlb, cb, arg);
+}
+
+int rl_target_write_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb,
+			   void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_write_zeroes(as_file(t), off, len, cb, arg);
+	ret = to_lba(t, off, len, &slba, &nlb);
+	return ret ? ret : rl_nvme_write_zeroes(as_nvme(t), slba, nlb, cb, arg);
+}
+
+int rl_target_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_trim(as_file(t), off, len, cb, arg);
+	ret = to_lba(t, off, len, &slba, &nlb);
+	return ret ? ret : rl_nvme_deallocate(as_nvme(t), slba, nlb, cb, arg);
+}
+
+int rl_target_flush(struct rl_target *t, rl_complete_fn cb, void *arg)
+{
+	return is_nvme(t) ? rl_nvme_flush(as_nvme(t), cb, arg) : rl_file_fsync(as_file(t), 1, cb, arg);
+}

@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/* ringline list / identify / health: NVMe namespaces and what they report. */
+#include <dirent.h>
+#include <errno.h>
+#include <getopt.h>
+#include <json-c/json.h>
+#include <libnvme.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ringline.h"
+#include "cli.h"
+
+/* --json and --help, the only options these commands take; returns the positional index. */
+static int parse_common(int argc, char **argv, int nargs, const char *help, bool *json)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	int opt;
+
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		if (opt == 'j') {
+			*json = true;
+		} else if (opt == 'h') {
+			fputs(help, stdout);
+			exit(0);
+		} else {
+			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", argv[0],
+				argv[optind - 1], argv[0]);
+			return -1;
+		}
+	}
+	if (argc - optind != nargs) {
+		cli_err("%s: %s (see 'ringline %s --help')", argv[0],
+			nargs ? "expected one DEV" : "takes no arguments", argv[0]);
+		return -1;
+	}
+	return optind;
+}
+
+static void print_json(struct json_object *o)
+{
+	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+							      JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(o);
+}
+
+static struct json_object *info_json(const char *path, const struct rl_nvme_info *in)
+{
+	struct json_object *o = json_object_new_object();
+
+#define ADD_INT(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
+#define ADD_STR(k, v) json_object_object_add(o, k, json_object_new_string(v))
+	ADD_STR("device", path);
+	ADD_STR("generic_device", in->generic_path);
+	ADD_INT("nsid", in->nsid);
+	ADD_INT("lba_size", in->lba_size);
+	ADD_INT("ms", in->ms);
+	json_object_object_add(o, "extended_lba", json_object_new_boolean(in->extended));
+	ADD_INT("lbaf", in->lbaf);
+	ADD_INT("nsze", in->nsze);
+	ADD_INT("ncap", in->ncap);
+	ADD_INT("nuse", in->nuse);
+	ADD_INT("capacity_bytes", in->capacity_bytes);
+	ADD_INT("mdts_bytes", in->mdts_bytes);
+	ADD_INT("max_transfer_bytes", in->max_transfer);
+	ADD_INT("dlfeat", in->dlfeat);
+	ADD_STR("model", in->model);
+	ADD_STR("serial", in->serial);
+	ADD_STR("firmware", in->firmware);
+#undef ADD_INT
+#undef ADD_STR
+	return o;
+}
+
+static int open_dev(struct rl_engine **e, const char *path, struct rl_nvme_dev **d)
+{
+	int ret = rl_engine_create(NULL, e);
+
+	if (ret) {
+		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
+		return EXIT_IO;
+	}
+	ret = rl_nvme_open(*e, path, NULL, d);
+	if (ret) {
+		fprintf(stderr, "%s\n", rl_engine_last_error(*e));
+		rl_engine_destroy(*e);
+		return EXIT_IO;
+	}
+	return 0;
+}
+
+int cmd_identify(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: ringline identify DEV [--json]\n"
+		"\n"
+		"Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
+		"and metadata size of the format in use, size, capacity and utilisation in blocks,\n"
+		"MDTS, model, serial and firmware.\n"
+		"  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, nsze, ncap,\n"
+		"              nuse, capacity_bytes, mdts_bytes, max_transfer_bytes, dlfeat, model,\n"
+		"              serial, firmware, device, generic_device\n"
+		"exit status: 0 success, 1 device error, 2 usage error\n";
+	struct rl_engine *e;
+	struct rl_nvme_dev *d;
+	const struct rl_nvme_info *in;
+	bool json = false;
+	int i = parse_common(argc, argv, 1, help, &json), ret;
+
+	if (i < 0)
+		return EXIT_USAGE;
+	ret = open_dev(&e, argv[i], &d);
+	if (ret)
+		return ret;
+	in = rl_nvme_info(d);
+	if (json) {
+		print_json(info_json(argv[i], in));
+	} else {
+		printf("%s (%s): nsid %u\n", argv[i], in->generic_path, in->nsid);
+		printf("  model %s, serial %s, firmware %s\n", in->model, in->serial, in->firmware);
+		printf("  LBA format %u: %u-byte blocks, %u bytes of metadata%s\n", in->lbaf,
+		       in->lba_size, in->ms, in->extended ? " (extended LBA)" : "");
+		printf("  size %llu blocks (%llu bytes), capacity %llu, in use %llu\n",
+		       (unsigned long long)in->nsze, (unsigned long long)in->capacity_bytes,
+		       (unsigned long long)in->ncap, (unsigned long long)in->nuse);
+		printf("  MDTS %u bytes%s, largest transfer %u bytes\n", in->mdts_bytes,
+		       in->mdts_bytes ? "" : " (no limit)", in->max_transfer);
+	}
+	rl_engine_destroy(e);
+	return 0;
+}
+
+static uint64_t le128_low(const uint8_t *v)
+{
+	uint64_t x = 0;
+
+	for (int i = 7; i >= 0; i--)
+		x = x << 8 | v[i];
+	return x;
+}
+
+static void on_done(void *arg, int res, uint64_t result)
+{
+	(void)result;
+	*(int *)arg = res;
+}
+
+int cmd_health(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: ringline health DEV [--json]\n"
+		"\n"
+		"Read the SMART / Health log (Get Log Page 0x02) of an NVMe controller through an\n"
+		"admin passthrough command on the engine's ring. Field names follow nvme-cli's\n"
+		"smart-log; temperature is in Kelvin.\n"
+		"exit status: 0 success, 1 device error, 2 usage error\n";
+	struct nvme_smart_log *log = NULL;
+	struct rl_engine *e;
+	struct rl_nvme_dev *d;
+	struct json_object *o;
+	bool json = false;
+	char why[128];
+	int i = parse_common(argc, argv, 1, help, &json), ret, res = -EINPROGRESS;
+
+	if (i < 0)
+		return EXIT_USAGE;
+	ret = open_dev(&e, argv[i], &d);
+	if (ret)
+		return ret;
+	log = rl_alloc_aligned(4096, sizeof(*log));
+	ret = rl_nvme_get_log(d, NVME_LOG_LID_SMART, NVME_NSID_ALL, log, sizeof(*log), on_done, &res);
+	if (ret) {
+		fprintf(stderr, "%s\n", rl_engine_last_error(e));
+		ret = EXIT_IO;
+		goto out;
+	}
+	while (rl_engine_inflight(e))
+		rl_engine_poll(e, 1, -1);
+	if (res != 0) {
+		cli_err("%s: Get Log Page (SMART): %s", argv[i],
+			res > 0 ? rl_nvme_status_str(res, why, sizeof(why)) : strerror(-res));
+		ret = EXIT_IO;
+		goto out;
+	}
+	o = json_object_new_object();
+#define ADD(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
+	ADD("critical_warning", log->critical_warning);
+	ADD("temperature", log->temperature[1] << 8 | log->temperature[0]);
+	ADD("avail_spare", log->avail_spare);
+	ADD("spare_thresh", log->spare_thresh);
+	ADD("percent_used", log->percent_used);
+	ADD("endurance_grp_critical_warning_summary", log->endu_grp_crit_warn_sumry);
+	ADD("data_units_read", le128_low(log->data_units_read));
+	ADD("data_units_written", le128_low(log->data_units_written));
+	ADD("host_read_commands", le128_low(log->host_reads));
+	ADD("host_write_commands", le128_low(log->host_writes));
+	ADD("controller_busy_time", le128_low(log->ctrl_busy_time));
+	ADD("power_cycles", le128_low(log->power_cycles));
+	ADD("power_on_hours", le128_low(log->power_on_hours));
+	ADD("unsafe_shutdowns", le128_low(log->unsafe_shutdowns));
+	ADD("media_errors", le128_low(log->media_errors));
+	ADD("num_err_log_entries", le128_low(log->num_err_log_entries));
+	ADD("warning_temp_time", le32toh(log->warning_temp_time));
+	ADD("critical_comp_time", le32toh(log->critical_comp_time));
+#undef ADD
+	if (json) {
+		print_json(o);
+	} else {
+		printf("%s: SMART / Health log\n", argv[i]);
+		json_object_object_foreach(o, key, val)
+			printf("  %-40s %s\n", key, json_object_get_string(val));
+		json_object_put(o);
+	}
+	ret = 0;
+out:
+	rl_engine_destroy(e);
+	rl_free_aligned(log);
+	return ret;
+}
+
+static int by_name(const struct dirent **a, const struct dirent **b)
+{
+	return strverscmp((*a)->d_name, (*b)->d_name);
+}
+
+int cmd_list(int argc, char **argv)
+{
+	static const char help[] =
+		"usage: ringline list [--json]\n"
+		"\n"
+		"List NVMe namespaces with their generic char devices (/dev/ngXnY, the ones\n"
+		"passthrough uses), block devices, model, size and LBA format.\n"
+		"exit status: 0 success (also when there are none), 1 error, 2 usage error\n";
+	struct json_object *arr = json_object_new_array();
+	struct dirent **names = NULL;
+	struct rl_engine *e;
+	bool json = false;
+	int n, ret;
+
+	if (parse_common(argc, argv, 0, help, &json) < 0)
+		return EXIT_USAGE;
+	ret = rl_engine_create(NULL, &e);
+	if (ret) {
+		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
+		return EXIT_IO;
+	}
+	n = scandir("/sys/class/nvme-generic", &names, NULL, by_name);
+	if (!json)
+		printf("%-14s %-14s %-24s %14s  %s\n", "generic", "block", "model", "size",
+		       "format");
+	for (int k = 0; k < n; k++) {
+		char gen[300], blk[300];
+		struct rl_nvme_dev *d;
+		const struct rl_nvme_info *in;
+		unsigned c, ns;
+
+		if (names[k]->d_name[0] == '.')
+			continue;
+		snprintf(gen, sizeof(gen), "/dev/%s", names[k]->d_name);
+		blk[0] = 0;
+		if (sscanf(names[k]->d_name, "ng%un%u", &c, &ns) == 2)
+			snprintf(blk, sizeof(blk), "/dev/nvme%un%u", c, ns);
+		if (rl_nvme_open(e, gen, NULL, &d)) {
+			cli_err("warning: %s", rl_engine_last_error(e));
+			continue;
+		}
+		in = rl_nvme_info(d);
+		if (json) {
+			struct json_object *o = info_json(gen, in);
+
+			json_object_object_add(o, "block_device", json_object_new_string(blk));
+			json_object_array_add(arr, o);
+		} else {
+			printf("%-14s %-14s %-24s %14llu  %u+%u\n", gen, blk, in->model,
+			       (unsigned long long)in->capacity_bytes, in->lba_size, in->ms);
+		}
+		rl_nvme_close(d);
+	}
+	for (int k = 0; k < n; k++)
+		free(names[k]);
+	free(names);
+	if (json)
+		print_json(arr);
+	else
+		json_object_put(arr);
+	rl_engine_destroy(e);
+	return 0;
+}
