@@ -25,16 +25,13 @@ target=0.95
 
 set -euo pipefail
 
-die() {
-	echo "dio-tmpfs: error: $*" >&2
-	exit 1
-}
-
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=bench/lib.sh
+. "$root/bench/lib.sh"
 # Resolve RINGLINE against the caller's directory, the default against the repo.
 ringline=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
 [ -x "$ringline" ] ||
-	die "$ringline not found: build ringline first: cmake -B build && cmake --build build"
+	die "build ringline first: cmake -B build && cmake --build build (no executable at $ringline)"
 [ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
 bytes=$(numfmt --from=iec "$size") || die "bad SIZE '$size'"
@@ -73,20 +70,13 @@ run_t_io_uring() {
 	# without reporting it, so ask for one more to get $runtime lines.
 	"$t_io_uring" -p0 -B1 -F1 -X1 -O1 -R1 -s8 -c8 -d32 -b4096 -n1 \
 		-r $((runtime + 1)) "$file" >"$work/t_io_uring.log" 2>&1 || return
-	# Lines read "IOPS=412.35K, BW=..." once a second; the first includes setup.
-	python3 -c '
-import re, sys
-scale = {"": 1, "K": 1e3, "M": 1e6}
-v = [float(n) * scale[u] for n, u in re.findall(r"^IOPS=([\d.]+)([KM]?),", sys.stdin.read(), re.M)][1:]
-if not v:
-    sys.exit("no steady-state IOPS lines")
-print(sum(v) / len(v))' <"$work/t_io_uring.log"
+	t_io_uring_iops "$work/t_io_uring.log"
 }
 
 run_ringline() {
 	"$ringline" bench "$file" --rw randread --bs 4096 --qd 32 --time "$runtime" --json \
 		>"$work/ringline.log" 2>"$work/ringline.err" || return
-	python3 -c 'import json, sys; print(float(json.load(sys.stdin)["iops"]))' <"$work/ringline.log"
+	ringline_iops "$work/ringline.log"
 }
 
 run_fio_io_uring() {
@@ -99,44 +89,11 @@ run_fio_io_uring() {
 		--norandommap --randrepeat=0 --gtod_reduce=1 \
 		--time_based --runtime="$runtime" \
 		--output-format=json --output="$work/fio_io_uring.log" >"$work/fio_io_uring.err" 2>&1 || return
-	python3 -c 'import json, sys; print(json.load(sys.stdin)["jobs"][0]["read"]["iops"])' <"$work/fio_io_uring.log"
+	fio_read_iops "$work/fio_io_uring.log"
 }
 
-median() {
-	printf '%s\n' "$@" | sort -g |
-		awk '{ v[NR] = $1 } END { print (NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2) }'
-}
-
-tools=(t_io_uring ringline fio_io_uring)
-declare -A results
 echo "$(uname -r), $(fio --version), $t_io_uring, $ringline"
 echo "4 KiB O_DIRECT randread, QD32, 1 thread, ${size} file, ${runtime}s x ${rounds} rounds"
-for ((r = 0; r < rounds; r++)); do
-	for ((i = 0; i < ${#tools[@]}; i++)); do
-		# Rotate the order each round so no tool always runs first or last.
-		tool=${tools[(i + r) % ${#tools[@]}]}
-		if ! iops=$("run_$tool"); then
-			cat "$work/$tool".* >&2
-			die "$tool failed (output above)"
-		fi
-		results[$tool]+=" $iops"
-		printf 'round %d/%d  %-13s %10.0f IOPS\n' $((r + 1)) "$rounds" "$tool" "$iops"
-	done
-done
-
-echo
-printf '%-13s %12s  %s\n' tool "median IOPS" "per round"
-med=()
-for tool in "${tools[@]}"; do
-	# shellcheck disable=SC2086 # word-split the list of per-round values
-	med+=("$(median ${results[$tool]})")
-	printf '%-13s %12.0f ' "$tool" "${med[-1]}"
-	printf ' %.0f' ${results[$tool]}
-	echo
-done
-awk -v t="${med[0]}" -v r="${med[1]}" -v f="${med[2]}" -v target="$target" 'BEGIN {
-	printf "ringline / t_io_uring   = %.3f\n", r / t
-	printf "ringline / fio_io_uring = %.3f\n", r / f
-	printf "ratio ringline/t_io_uring=%.2f (target >= %.2f): %s\n", r / t, target,
-		(r / t >= target ? "PASS" : "BELOW TARGET")
-}'
+bench_rounds t_io_uring ringline fio_io_uring
+bench_ratio ringline fio_io_uring
+bench_ratio ringline t_io_uring "$target"

@@ -122,17 +122,24 @@ struct rl_target {
 	struct io_uring *ring; /* the engine's ring, or its IOPOLL ring */
 	struct rl_target *next;
 	enum rl__kind kind;
+	enum rl_region region;
 	char *name;
 	int fd;
 	uint64_t fhandle;  /* fixed-file handle */
 	uint32_t findex;   /* fixed-file table index */
+	/* NVMe: the controller char device, where admin uring_cmds go (-1 when none) */
+	int admin_fd;
+	uint64_t admin_fhandle;
+	uint32_t admin_findex;
 	unsigned inflight;
 	struct rl__op_stats stats[RL_OP_COUNT];
 };
 
 int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
 		    enum rl_region region, bool polled);
-/* Unregisters and closes; -EBUSY while commands are in flight. */
+/* Register @fd as the target's admin device (same region as the target). */
+int rl__target_add_admin(struct rl_target *t, int fd);
+/* Unregisters and closes (the admin device too); -EBUSY while commands are in flight. */
 int rl__target_fini(struct rl_target *t);
 
 struct rl_engine {

@@ -26,6 +26,7 @@ int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, 
 	t->e = e;
 	t->ring = polled ? &e->pring : &e->ring;
 	t->fd = fd;
+	t->admin_fd = -1;
 	t->name = strdup(name);
 	if (!t->name)
 		return -ENOMEM;
@@ -41,6 +42,7 @@ int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, 
 	}
 	t->fhandle = (uint64_t)h;
 	t->findex = (uint32_t)h;
+	t->region = region;
 	/* The polled ring has its own file table; the slot index is the same in both. */
 	if (polled) {
 		ret = io_uring_register_files_update(&e->pring, t->findex, &fd, 1);
@@ -82,9 +84,26 @@ int rl__target_fini(struct rl_target *t)
 	}
 	rl__files_remove(e, t->fhandle);
 	close(t->fd);
+	if (t->admin_fd >= 0) {
+		rl__files_remove(e, t->admin_fhandle);
+		close(t->admin_fd);
+	}
 	for (int i = 0; i < RL_OP_COUNT; i++)
 		rl_hist_destroy(t->stats[i].lat);
 	free(t->name);
+	return 0;
+}
+
+int rl__target_add_admin(struct rl_target *t, int fd)
+{
+	int64_t h = rl__files_add(t->e, t->region, fd);
+
+	if (h < 0)
+		return rl__error(t->e, (int)h, "%s: cannot register its controller: %s", t->name,
+				 h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
+	t->admin_fd = fd;
+	t->admin_fhandle = (uint64_t)h;
+	t->admin_findex = (uint32_t)h;
 	return 0;
 }
 

@@ -69,9 +69,10 @@ static struct rl__cmd *begin(struct rl_nvme_dev *d, struct io_uring *ring, enum 
 static void finish(struct rl_nvme_dev *d, struct rl__cmd *c, struct io_uring_sqe *sqe,
 		   uint32_t cmd_op, const struct nvme_uring_cmd *cmd, const void *buf)
 {
+	uint32_t file = cmd_op == NVME_URING_CMD_ADMIN ? d->t.admin_findex : d->t.findex;
 	int bi;
 
-	rl__nvme_prep(sqe, cmd_op, (int)d->t.findex, cmd);
+	rl__nvme_prep(sqe, cmd_op, (int)file, cmd);
 	if (buf && (bi = rl__buf_index(d->t.e, buf, cmd->data_len)) >= 0) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 		sqe->buf_index = (uint16_t)bi;
@@ -231,7 +232,10 @@ int rl_nvme_flush(struct rl_nvme_dev *d, rl_complete_fn cb, void *arg)
 	return 0;
 }
 
-/* Admin commands go to the interrupt ring: the admin queue is never polled. */
+/*
+ * Admin commands go to the controller device, on the interrupt ring: the admin queue is never
+ * polled.
+ */
 static int admin(struct rl_nvme_dev *d, struct nvme_uring_cmd *cmd, void *buf, uint32_t len,
 		 rl_complete_fn cb, void *arg)
 {
@@ -241,6 +245,10 @@ static int admin(struct rl_nvme_dev *d, struct nvme_uring_cmd *cmd, void *buf, u
 
 	if (ret)
 		return ret;
+	if (d->t.admin_fd < 0)
+		return rl__error(d->t.e, -ENODEV,
+				 "%s: no controller device (/dev/nvmeX) for admin commands",
+				 d->t.name);
 	c = begin(d, &d->t.e->ring, RL_OP_ADMIN, len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;

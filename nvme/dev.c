@@ -49,6 +49,22 @@ int rl_nvme_resolve(const char *path, char *out, size_t outlen)
 	return access(out, F_OK) ? -ENODEV : 0;
 }
 
+/*
+ * The controller char device /dev/nvmeX of /dev/ngXnY: admin uring_cmds are refused (ENOTTY) on
+ * namespace devices. X is the controller instance, or the subsystem's for a multipath head,
+ * which is the same number on single-controller subsystems.
+ */
+static int open_controller(const char *generic)
+{
+	char path[64];
+	unsigned c, n;
+
+	if (parse_ns_name(strrchr(generic, '/') + 1, "ng", &c, &n))
+		return -ENODEV;
+	snprintf(path, sizeof(path), "/dev/nvme%u", c);
+	return open(path, O_RDWR | O_CLOEXEC);
+}
+
 /* Copy a space-padded Identify string, trimmed. */
 static void copy_trimmed(char *dst, const char *src, size_t n)
 {
@@ -137,7 +153,7 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 	struct rl_nvme_opts o = {.opts_size = sizeof(o)};
 	struct rl_nvme_dev *d;
 	bool polled;
-	int fd, ret;
+	int fd, ctrl_fd, ret;
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
@@ -172,6 +188,10 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 	if (ret)
 		goto err_close;
 	d->t.kind = RL__KIND_NVME;
+	/* Without its controller the namespace still does I/O; admin commands then fail. */
+	ctrl_fd = open_controller(d->info.generic_path);
+	if (ctrl_fd >= 0 && rl__target_add_admin(&d->t, ctrl_fd))
+		close(ctrl_fd);
 	d->raw = o.flags & RL_NVME_RAW;
 	*out = d;
 	return 0;

@@ -121,6 +121,12 @@ RL_EXPORT int rl_nvme_deallocate(struct rl_nvme_dev *d, uint64_t slba, uint32_t 
 				 rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_nvme_flush(struct rl_nvme_dev *d, rl_complete_fn cb, void *arg);
 
+/*
+ * Admin commands (NVME_URING_CMD_ADMIN) go to the namespace's controller device /dev/nvmeX,
+ * which rl_nvme_open() opens too: kernels refuse admin uring_cmds on /dev/ngXnY. They return
+ * -ENODEV when that device could not be opened.
+ */
+
 /**
  * rl_nvme_identify() - admin Identify through NVME_URING_CMD_ADMIN.
  * @cns: 0 namespace, 1 controller, ... ; @buf: 4096 bytes, alive until the callback.

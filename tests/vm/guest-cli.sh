@@ -1,0 +1,168 @@
+#!/usr/bin/env bash
+# The ringline CLI on emulated NVMe, checked against nvme-cli and plain O_DIRECT block I/O.
+# Runs inside tests/vm/nvme-vm (ng0n1: 512-byte LBAs, ng0n2: 4096-byte LBAs).
+# Usage: tests/vm/guest-cli.sh PATH-TO-ringline
+set -uo pipefail
+rl=${1:?usage: guest-cli.sh PATH-TO-ringline}
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+
+check() { # check NAME COMMAND...: run a check, count and report it
+	local name=$1
+	shift
+	if "$@" >"$work/out" 2>&1; then
+		pass=$((pass + 1))
+		echo "PASS $name"
+	else
+		fail=$((fail + 1))
+		echo "FAIL $name"
+		sed 's/^/    /' "$work/out"
+	fi
+}
+
+# identify --json equals nvme id-ns / id-ctrl for the same fields.
+identify_matches() {
+	local dev=$1
+	"$rl" identify "$dev" --json >"$work/rl.json" &&
+		nvme id-ns "$dev" -o json >"$work/ns.json" &&
+		nvme id-ctrl "$dev" -o json >"$work/ctrl.json" &&
+		nsid=$(nvme get-ns-id "$dev" | sed 's/.*: *//') &&
+		python3 - "$work" "$nsid" <<'EOF'
+import json, sys
+w, nsid = sys.argv[1], int(sys.argv[2])
+rl = json.load(open(w + "/rl.json"))
+ns = json.load(open(w + "/ns.json"))
+ctrl = json.load(open(w + "/ctrl.json"))
+fmt = (ns["flbas"] & 0xF) | ((ns["flbas"] >> 5) & 3) << 4
+lbaf = ns["lbafs"][fmt]
+want = {
+    "nsid": nsid,
+    "lba_size": 1 << lbaf["ds"],
+    "ms": lbaf["ms"],
+    "nsze": ns["nsze"],
+    "ncap": ns["ncap"],
+    "capacity_bytes": ns["nsze"] << lbaf["ds"],
+    # MDTS is in units of CAP.MPSMIN, 4 KiB on QEMU's controller
+    "mdts_bytes": (1 << ctrl["mdts"]) * 4096 if ctrl["mdts"] else 0,
+    "model": ctrl["mn"].strip(),
+    "serial": ctrl["sn"].strip(),
+    "firmware": ctrl["fr"].strip(),
+}
+bad = {k: (rl.get(k), v) for k, v in want.items() if rl.get(k) != v}
+if bad:
+    sys.exit("mismatch (ringline, nvme-cli): %s" % bad)
+print("identify matches nvme-cli:", want)
+EOF
+}
+
+# health --json equals nvme smart-log for the counters that do not move while we look.
+health_matches() {
+	local dev=$1
+	"$rl" health "$dev" --json >"$work/rl.json" &&
+		nvme smart-log "$dev" -o json >"$work/smart.json" &&
+		python3 - "$work" <<'EOF'
+import json, sys
+w = sys.argv[1]
+rl = json.load(open(w + "/rl.json"))
+nv = json.load(open(w + "/smart.json"))
+keys = ["critical_warning", "temperature", "avail_spare", "spare_thresh", "percent_used",
+        "power_cycles", "power_on_hours", "unsafe_shutdowns", "media_errors",
+        "num_err_log_entries", "warning_temp_time", "critical_comp_time"]
+missing = [k for k in keys if k not in nv]
+if missing:
+    sys.exit("nvme-cli lacks %s: %s" % (missing, sorted(nv)))
+bad = {k: (rl.get(k), nv[k]) for k in keys if rl.get(k) != nv[k]}
+if bad:
+    sys.exit("mismatch (ringline, nvme-cli): %s" % bad)
+print("health matches nvme-cli on", keys)
+EOF
+}
+
+# A read past the end is answered by the device: LBA Out of Range, exit 1.
+read_past_end_names_status() {
+	local cap
+	cap=$("$rl" identify /dev/ng0n1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["capacity_bytes"])')
+	"$rl" read /dev/ng0n1 "$cap" 4096 --raw >/dev/null 2>"$work/err"
+	local rc=$?
+	cat "$work/err"
+	[ $rc -eq 1 ] && grep -q "LBA Out of Range" "$work/err"
+}
+
+# Without --raw the same read is refused before submission, naming the namespace size.
+read_past_end_refused() {
+	local cap
+	cap=$("$rl" identify /dev/ng0n1 --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["capacity_bytes"])')
+	"$rl" read /dev/ng0n1 "$cap" 4096 >/dev/null 2>"$work/err"
+	local rc=$?
+	cat "$work/err"
+	[ $rc -eq 2 ] && grep -q "past the end" "$work/err"
+}
+
+small_io_on_4k_refused() {
+	"$rl" read /dev/ng0n2 0 512 >/dev/null 2>"$work/err"
+	local rc=$?
+	cat "$work/err"
+	[ $rc -eq 2 ] && grep -q "LBA size 4096" "$work/err"
+}
+
+# write/read/zeroes/trim/flush through passthrough, checked with O_DIRECT on the block device.
+data_verbs() {
+	local ng=$1 blk=$2 off=$((3 << 20))
+	head -c 262144 /dev/urandom >"$work/data"
+	"$rl" write "$ng" "$off" <"$work/data" || return 1
+	"$rl" read "$ng" "$off" 256k | cmp - "$work/data" || return 1
+	dd if="$blk" iflag=direct,skip_bytes,count_bytes skip="$off" count=262144 bs=64k \
+		status=none | cmp - "$work/data" || return 1
+	"$rl" flush "$ng" || return 1
+	"$rl" zeroes "$ng" "$off" 128k || return 1
+	head -c 131072 /dev/zero | cmp - <("$rl" read "$ng" "$off" 128k) || return 1
+	# the half that was not zeroed is untouched
+	tail -c 131072 "$work/data" | cmp - <("$rl" read "$ng" $((off + 131072)) 128k) || return 1
+	"$rl" trim "$ng" "$off" 256k || return 1
+	# QEMU's namespaces report DLFEAT "reads zeroes" for deallocated blocks
+	head -c 262144 /dev/zero | cmp - <("$rl" read "$ng" "$off" 256k) || return 1
+	# block-device write -> passthrough read
+	dd if="$work/data" of="$blk" oflag=direct,seek_bytes seek="$off" bs=64k status=none conv=fsync || return 1
+	"$rl" read "$ng" "$off" 256k | cmp - "$work/data"
+}
+
+json_field() { python3 -c "import json,sys; print(json.load(sys.stdin)[\"$1\"])"; }
+
+bench_passthrough() {
+	local args=("$@") out
+	out=$("$rl" "${args[@]}" --json) || return 1
+	echo "$out"
+	[ "$(json_field engine_path <<<"$out")" = passthrough ] &&
+		[ "$(json_field errors <<<"$out")" = 0 ] &&
+		[ "$(json_field ops <<<"$out")" -gt 0 ]
+}
+
+list_shows_namespaces() {
+	"$rl" list --json >"$work/list.json" &&
+		python3 -c '
+import json, sys
+devs = {d["generic_device"]: d for d in json.load(open(sys.argv[1]))}
+assert devs["/dev/ng0n1"]["lba_size"] == 512, devs
+assert devs["/dev/ng0n2"]["lba_size"] == 4096, devs
+assert devs["/dev/ng0n1"]["block_device"] == "/dev/nvme0n1", devs
+print(sorted(devs))' "$work/list.json"
+}
+
+check "identify ng0n1 matches nvme-cli" identify_matches /dev/ng0n1
+check "identify ng0n2 matches nvme-cli" identify_matches /dev/ng0n2
+check "identify via /dev/nvme0n2 resolves to ng0n2" identify_matches /dev/nvme0n2
+check "health matches nvme smart-log" health_matches /dev/ng0n1
+check "read past the end: LBA Out of Range, exit 1" read_past_end_names_status
+check "read past the end without --raw: refused, exit 2" read_past_end_refused
+check "512-byte read on the 4096-byte namespace refused" small_io_on_4k_refused
+check "data verbs on ng0n1 agree with /dev/nvme0n1" data_verbs /dev/ng0n1 /dev/nvme0n1
+check "data verbs on ng0n2 agree with /dev/nvme0n2" data_verbs /dev/ng0n2 /dev/nvme0n2
+check "lat on ng0n1 is passthrough" bench_passthrough lat /dev/ng0n1 --count 300
+check "bench randrw on ng0n2" bench_passthrough bench /dev/ng0n2 --rw randrw --count 3000
+check "bench --passthrough on /dev/nvme0n1" bench_passthrough bench /dev/nvme0n1 --passthrough --count 1000
+check "bench --poll on ng0n1" bench_passthrough bench /dev/ng0n1 --poll --count 3000
+check "list shows both namespaces" list_shows_namespaces
+
+echo "guest-cli: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
