@@ -22,63 +22,43 @@ check() { # check NAME COMMAND...: run a check, count and report it
 	fi
 }
 
+# Print the fields of JSON object $1 that differ from object $2 (nothing when they agree).
+json_diff() {
+	jq -rn --argjson got "$1" --argjson want "$2" \
+		'$want | to_entries | map(select($got[.key] != .value)
+			| "\(.key): ringline \($got[.key]), nvme-cli \(.value)") | .[]'
+}
+
 # identify --json equals nvme id-ns / id-ctrl for the same fields.
 identify_matches() {
-	local dev=$1
-	"$rl" identify "$dev" --json >"$work/rl.json" &&
-		nvme id-ns "$dev" -o json >"$work/ns.json" &&
-		nvme id-ctrl "$dev" -o json >"$work/ctrl.json" &&
-		nsid=$(nvme get-ns-id "$dev" | sed 's/.*: *//') &&
-		python3 - "$work" "$nsid" <<'EOF'
-import json, sys
-w, nsid = sys.argv[1], int(sys.argv[2])
-rl = json.load(open(w + "/rl.json"))
-ns = json.load(open(w + "/ns.json"))
-ctrl = json.load(open(w + "/ctrl.json"))
-fmt = (ns["flbas"] & 0xF) | ((ns["flbas"] >> 5) & 3) << 4
-lbaf = ns["lbafs"][fmt]
-want = {
-    "nsid": nsid,
-    "lba_size": 1 << lbaf["ds"],
-    "ms": lbaf["ms"],
-    "nsze": ns["nsze"],
-    "ncap": ns["ncap"],
-    "capacity_bytes": ns["nsze"] << lbaf["ds"],
-    # MDTS is in units of CAP.MPSMIN, 4 KiB on QEMU's controller
-    "mdts_bytes": (1 << ctrl["mdts"]) * 4096 if ctrl["mdts"] else 0,
-    "model": ctrl["mn"].strip(),
-    "serial": ctrl["sn"].strip(),
-    "firmware": ctrl["fr"].strip(),
-}
-bad = {k: (rl.get(k), v) for k, v in want.items() if rl.get(k) != v}
-if bad:
-    sys.exit("mismatch (ringline, nvme-cli): %s" % bad)
-print("identify matches nvme-cli:", want)
-EOF
+	local dev=$1 nsid want diff
+	nsid=$(nvme get-ns-id "$dev" | sed 's/.*: *//') || return 1
+	# FLBAS bits 3:0 and 6:5 give the format; MDTS is in 4 KiB units (QEMU's CAP.MPSMIN).
+	want=$(jq -n --argjson nsid "$nsid" \
+		--argjson ns "$(nvme id-ns "$dev" -o json)" --argjson c "$(nvme id-ctrl "$dev" -o json)" '
+		($ns.flbas % 16 + (($ns.flbas / 32 | floor) % 4) * 16) as $f | $ns.lbafs[$f] as $l |
+		{nsid: $nsid, lba_size: pow(2; $l.ds), ms: $l.ms, nsze: $ns.nsze, ncap: $ns.ncap,
+		 capacity_bytes: ($ns.nsze * pow(2; $l.ds)),
+		 mdts_bytes: (if $c.mdts > 0 then pow(2; $c.mdts) * 4096 else 0 end),
+		 model: ($c.mn | sub(" +$"; "")), serial: ($c.sn | sub(" +$"; "")),
+		 firmware: ($c.fr | sub(" +$"; ""))}') || return 1
+	diff=$(json_diff "$("$rl" identify "$dev" --json)" "$want") || return 1
+	echo "nvme-cli: $want"
+	[ -z "$diff" ] || { echo "$diff"; return 1; }
 }
 
 # health --json equals nvme smart-log for the counters that do not move while we look.
 health_matches() {
-	local dev=$1
-	"$rl" health "$dev" --json >"$work/rl.json" &&
-		nvme smart-log "$dev" -o json >"$work/smart.json" &&
-		python3 - "$work" <<'EOF'
-import json, sys
-w = sys.argv[1]
-rl = json.load(open(w + "/rl.json"))
-nv = json.load(open(w + "/smart.json"))
-keys = ["critical_warning", "temperature", "avail_spare", "spare_thresh", "percent_used",
-        "power_cycles", "power_on_hours", "unsafe_shutdowns", "media_errors",
-        "num_err_log_entries", "warning_temp_time", "critical_comp_time"]
-missing = [k for k in keys if k not in nv]
-if missing:
-    sys.exit("nvme-cli lacks %s: %s" % (missing, sorted(nv)))
-# nvme-cli prints its 128-bit counters as decimal strings
-bad = {k: (rl.get(k), nv[k]) for k in keys if rl.get(k) != int(nv[k])}
-if bad:
-    sys.exit("mismatch (ringline, nvme-cli): %s" % bad)
-print("health matches nvme-cli on", {k: rl[k] for k in keys})
-EOF
+	local dev=$1 want diff
+	# nvme-cli prints its 128-bit counters as decimal strings.
+	want=$(nvme smart-log "$dev" -o json | jq '{critical_warning, temperature, avail_spare,
+		spare_thresh, percent_used, power_cycles, power_on_hours, unsafe_shutdowns,
+		media_errors, num_err_log_entries, warning_temp_time, critical_comp_time}
+		| map_values(if . == null then error("nvme-cli lacks a field") else tonumber end)') ||
+		return 1
+	diff=$(json_diff "$("$rl" health "$dev" --json)" "$want") || return 1
+	echo "nvme-cli: $want"
+	[ -z "$diff" ] || { echo "$diff"; return 1; }
 }
 
 # A read past the end is answered by the device: LBA Out of Range, exit 1.

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # CTest entry: boot one emulated-NVMe guest and run the NVMe device tests and the CLI checks in it.
-# Usage: tests/vm/run-guest-tests.sh BUILD_DIR   (run from the source tree, which the guest shares)
+# Usage: tests/vm/run-guest-tests.sh BUILD_DIR [KERNEL]   (KERNEL: 6.1, the default, or 6.12)
 # Exit 77 (skipped) when the guest cannot be booted here: not root, or QEMU missing.
 set -euo pipefail
 build=$(realpath "$1")
+kernel=${2:-6.1}
 cd "$(dirname "$0")/../.."
 
 if [ "$(id -u)" -ne 0 ]; then
@@ -14,5 +15,5 @@ if ! command -v qemu-system-x86_64 >/dev/null; then
 	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
 	exit 77
 fi
-exec tests/vm/nvme-vm --timeout 1200 -- sh -c \
+exec tests/vm/nvme-vm --kernel "$kernel" --timeout 1200 -- sh -c \
 	"'$build/tests/test_nvme_dev' --jobs 1 && tests/vm/guest-cli.sh '$build/tools/ringline'"
