@@ -123,8 +123,9 @@ RL_EXPORT int rl_engine_submit(struct rl_engine *e);
 
 /**
  * rl_engine_poll() - submit what is queued, then reap completions and run their callbacks.
- * @min_complete: wait until at least this many callbacks ran (0: do not wait). The wait ends
- *                early when nothing is left in flight.
+ * @min_complete: wait until at least this many callbacks ran (0: do not wait), in one system
+ *                call where possible; waiting for several completions at once batches the
+ *                work per system call. The wait ends early when nothing is left in flight.
  * @timeout_ms:   longest wait for each completion; -1 waits without limit.
  *
  * Return: number of callbacks run (may be fewer than @min_complete after a timeout), or -errno.
