@@ -2,6 +2,7 @@
 /* O_DIRECT regular files and block devices: open, alignment, read/write/fsync. */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/falloc.h>
 #include <linux/fs.h>
 #include <stdlib.h>
@@ -218,6 +219,63 @@ int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t off, 
 		  void *arg)
 {
 	return submit_rw(f, 1, (void *)buf, len, off, cb, arg);
+}
+
+/*
+ * O_DIRECT needs every segment aligned, not only the total: the kernel checks each segment's
+ * address against the DMA alignment and its length against the logical block size.
+ */
+static int submit_rwv(struct rl_file *f, int write, const struct iovec *iov, int iovcnt,
+		      uint64_t off, rl_complete_fn cb, void *arg)
+{
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c;
+	uint64_t len = 0;
+	int ret;
+
+	if (iovcnt <= 0 || iovcnt > IOV_MAX)
+		return rl__error(f->t.e, -EINVAL, "%s: %d iovecs: expected 1 to %d", f->t.name,
+				 iovcnt, IOV_MAX);
+	for (int i = 0; i < iovcnt; i++) {
+		if ((uintptr_t)iov[i].iov_base % f->mem_align)
+			return rl__error(f->t.e, -EINVAL,
+					 "%s: iovec %d: buffer address %p is not aligned to the "
+					 "memory alignment %u",
+					 f->t.name, i, iov[i].iov_base, f->mem_align);
+		if (iov[i].iov_len % f->off_align)
+			return rl__error(f->t.e, -EINVAL,
+					 "%s: iovec %d: length %zu is not a multiple of the "
+					 "alignment %u",
+					 f->t.name, i, iov[i].iov_len, f->off_align);
+		len += iov[i].iov_len;
+	}
+	ret = check_io(f, NULL, len, off);
+	if (ret)
+		return ret;
+	if (len > UINT32_MAX)
+		return rl__error(f->t.e, -EINVAL, "%s: length %llu is above 4 GiB", f->t.name,
+				 (unsigned long long)len);
+	c = rl__cmd_begin(&f->t, write ? RL_OP_WRITE : RL_OP_READ, (uint32_t)len, cb, arg, &sqe);
+	if (!c)
+		return -EBUSY;
+	if (write)
+		io_uring_prep_writev(sqe, (int)f->t.findex, iov, (unsigned)iovcnt, off);
+	else
+		io_uring_prep_readv(sqe, (int)f->t.findex, iov, (unsigned)iovcnt, off);
+	rl__cmd_commit(c, sqe);
+	return 0;
+}
+
+int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t off,
+		  rl_complete_fn cb, void *arg)
+{
+	return submit_rwv(f, 0, iov, iovcnt, off, cb, arg);
+}
+
+int rl_file_writev(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t off,
+		   rl_complete_fn cb, void *arg)
+{
+	return submit_rwv(f, 1, iov, iovcnt, off, cb, arg);
 }
 
 int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)

@@ -29,6 +29,9 @@ void rl_engine_opts_init(struct rl_engine_opts *o)
 	o->region_files[RL_REGION_FILE] = 64;
 	o->reg_buffers = 64;
 	o->sqpoll_idle_ms = 1000;
+	o->net_buffers = 256;
+	o->net_buffer_size = 4096;
+	o->net_send_pool = 4u << 20;
 }
 
 const char *rl_feature_name(unsigned feat)
@@ -158,14 +161,22 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 	}
 	if (!o.sq_entries || !o.max_inflight || o.max_inflight > (1u << 24))
 		return -EINVAL;
+	/* The kernel wants a power-of-two buffer ring; buffer ids are 16 bits. */
+	if (!o.net_buffers || (o.net_buffers & (o.net_buffers - 1)) || o.net_buffers > 32768 ||
+	    !o.net_buffer_size || !o.net_send_pool)
+		return -EINVAL;
 
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	e->net_bufs = o.net_buffers;
+	e->net_buf_size = o.net_buffer_size;
+	e->net_send_pool = o.net_send_pool;
 	ret = rl__slab_init(&e->slab, o.max_inflight);
 	if (ret)
 		goto err_free;
 	e->nbufs = o.reg_buffers;
+	e->no_latency = o.no_latency;
 	e->bufs = calloc(o.reg_buffers ? o.reg_buffers : 1, sizeof(*e->bufs));
 	if (!e->bufs) {
 		ret = -ENOMEM;
@@ -215,7 +226,9 @@ void rl_engine_destroy(struct rl_engine *e)
 	if (!e)
 		return;
 	e->stop = 1;
-	if (rl_engine_inflight(e)) {
+	/* Listeners close first: no new connections, every connection's on_close runs. */
+	rl__net_shutdown(e);
+	if (rl__engine_busy(e)) {
 		sqe = io_uring_get_sqe(&e->ring);
 		if (!sqe) {
 			io_uring_submit(&e->ring);
@@ -225,10 +238,11 @@ void rl_engine_destroy(struct rl_engine *e)
 			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 			io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_IGNORE, 0, 0));
 		}
-		while (rl_engine_inflight(e))
+		while (rl__engine_busy(e))
 			if (rl_engine_poll(e, 1, 1000) < 0)
 				break;
 	}
+	rl__net_fini(e);
 	while (e->targets) {
 		struct rl_target *t = e->targets;
 

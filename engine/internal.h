@@ -21,6 +21,15 @@ enum rl__tag {
 	RL__TAG_NONE = 0, /* never produced: a zero user_data is always stale */
 	RL__TAG_CMD = 1,  /* a command slab slot */
 	RL__TAG_IGNORE = 2, /* internal requests (cancel) whose CQE carries nothing */
+	/* Sockets and ring events (engine/net*.c); the slot is a listener, connection or event. */
+	RL__TAG_NET_ACCEPT = 3,
+	RL__TAG_NET_RECV = 4,
+	RL__TAG_NET_SEND = 5,
+	RL__TAG_NET_SHUTDOWN = 6,
+	RL__TAG_NET_CLOSE = 7,
+	RL__TAG_NET_SWEEP = 8, /* the idle-timeout sweep timer */
+	RL__TAG_NET_EVENT = 9,	/* rl_timer_start() and rl_engine_watch_fd() */
+	RL__TAG_NET_RESUME = 10, /* a NOP that brings rl_conn_resume() back to the loop */
 };
 
 static inline uint64_t rl__ud_encode(unsigned tag, uint32_t slot, uint32_t gen)
@@ -106,11 +115,19 @@ struct rl__buf {
 
 enum rl__kind { RL__KIND_FILE, RL__KIND_NVME };
 
+/* Failed completions by code (-errno, or an NVMe status); codes past the table count in other. */
+struct rl__err_count {
+	int32_t code;
+	uint64_t count;
+};
+
 struct rl__op_stats {
 	uint64_t ops;
 	uint64_t bytes;
 	uint64_t errors;
 	struct rl_hist *lat;
+	struct rl__err_count errs[RL_ERROR_KINDS];
+	uint64_t errs_other;
 };
 
 /*
@@ -146,6 +163,7 @@ struct rl_engine {
 	struct io_uring ring;
 	struct io_uring pring; /* IOPOLL ring, when RL_FEAT_IOPOLL */
 	unsigned pinflight;    /* commands in flight on pring */
+	bool no_latency;       /* struct rl_engine_opts: no per-command timestamps */
 	unsigned features;
 	const char *feature_note[RL_FEAT_COUNT];
 	struct rl__slab slab;
@@ -154,6 +172,11 @@ struct rl_engine {
 	unsigned nbufs;
 	unsigned bufs_hi; /* slots at and above this index are free */
 	struct rl_target *targets;
+	struct rl__net *net;  /* sockets and ring events, created on first use (engine/net.c) */
+	unsigned net_pending; /* socket operations, timers and watches in flight */
+	unsigned net_bufs;    /* sizes for the socket state, from struct rl_engine_opts */
+	unsigned net_buf_size;
+	size_t net_send_pool;
 	uint64_t stale_cqes;
 	int stop;
 	char err[512];
@@ -185,6 +208,25 @@ void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe);
 
 /* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */
 int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len);
+
+/* Slab commands plus socket operations, timers and watches: what keeps the loop waiting. */
+static inline unsigned rl__engine_busy(const struct rl_engine *e)
+{
+	return e->slab.cap - e->slab.nfree + e->net_pending;
+}
+
+/* Count a failed completion of @st under @code (-errno, or an NVMe status SCT << 8 | SC). */
+void rl__count_error(struct rl__op_stats *st, int code);
+
+/* engine/net.c: a CQE with a socket or event tag; teardown in rl_engine_destroy(). */
+void rl__net_dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,
+		      uint64_t now);
+/* After a batch of CQEs: run the idle sweep if its timer fired (see engine/net.c). */
+void rl__net_reaped(struct rl_engine *e);
+/* Close listeners (their connections' on_close runs) and stop re-arming anything. */
+void rl__net_shutdown(struct rl_engine *e);
+/* After every CQE was reaped: unregister the buffer ring and free the socket state. */
+void rl__net_fini(struct rl_engine *e);
 
 /* Handle one CQE (exposed for tests that feed stale completions). */
 void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,

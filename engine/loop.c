@@ -54,7 +54,8 @@ void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
 	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
 	c->target->inflight++;
 	e->pinflight += c->polled;
-	c->t_submit = rl__now_ns();
+	if (!e->no_latency)
+		c->t_submit = rl__now_ns();
 }
 
 void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
@@ -65,7 +66,6 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	rl_complete_fn fn;
 	void *arg;
 
-	(void)flags;
 	switch (rl__ud_tag(ud)) {
 	case RL__TAG_CMD:
 		c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
@@ -77,15 +77,26 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		return;
 	case RL__TAG_IGNORE:
 		return;
+	case RL__TAG_NET_ACCEPT:
+	case RL__TAG_NET_RECV:
+	case RL__TAG_NET_SEND:
+	case RL__TAG_NET_SHUTDOWN:
+	case RL__TAG_NET_CLOSE:
+	case RL__TAG_NET_SWEEP:
+	case RL__TAG_NET_EVENT:
+	case RL__TAG_NET_RESUME:
+		rl__net_dispatch(e, ud, res, flags, now);
+		return;
 	}
 
 	st = &c->target->stats[c->op];
 	st->ops++;
 	if (res < 0 || (c->passthru && res > 0))
-		st->errors++;
+		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
 	else
 		st->bytes += c->passthru ? c->len : (uint64_t)res;
-	rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
+	if (!e->no_latency)
+		rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
 	c->target->inflight--;
 	e->pinflight -= c->polled;
 
@@ -94,6 +105,19 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	arg = c->arg;
 	rl__slab_put(&e->slab, rl__ud_slot(ud));
 	fn(arg, res, result);
+}
+
+void rl__count_error(struct rl__op_stats *st, int code)
+{
+	st->errors++;
+	for (int i = 0; i < RL_ERROR_KINDS; i++) {
+		if (st->errs[i].code == code || !st->errs[i].count) {
+			st->errs[i].code = code;
+			st->errs[i].count++;
+			return;
+		}
+	}
+	st->errs_other++;
 }
 
 /*
@@ -127,6 +151,8 @@ static int reap(struct rl_engine *e)
 
 	if (e->features & RL_FEAT_IOPOLL)
 		n += reap_ring(e, &e->pring, 1);
+	if (e->net)
+		rl__net_reaped(e);
 	return n;
 }
 
@@ -159,7 +185,8 @@ static int wait_n(struct rl_engine *e, unsigned n, int timeout_ms)
 		ret = io_uring_submit(&e->ring);
 		if (ret < 0)
 			return ret;
-		if (e->pinflight == rl_engine_inflight(e))
+		/* Only when nothing waits on the interrupt ring (sockets, timers) may we block here. */
+		if (e->pinflight == rl__engine_busy(e))
 			return io_uring_submit_and_wait(&e->pring, n < e->pinflight ? n : e->pinflight);
 		ret = io_uring_submit_and_get_events(&e->pring);
 		return ret < 0 ? ret : io_uring_submit_and_get_events(&e->ring);
@@ -191,11 +218,11 @@ int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms)
 		unsigned want;
 
 		done += reap(e);
-		if ((unsigned)done >= min_complete || !rl_engine_inflight(e))
+		if ((unsigned)done >= min_complete || !rl__engine_busy(e))
 			break;
 		/* Wait for all that is missing in one enter, but never for more than can arrive. */
 		want = min_complete - (unsigned)done;
-		if (want > rl_engine_inflight(e))
+		if (rl_engine_inflight(e) && want > rl_engine_inflight(e))
 			want = rl_engine_inflight(e);
 		ret = wait_n(e, want, timeout_ms);
 		if (ret == -ETIME) {
@@ -214,7 +241,7 @@ int rl_engine_run(struct rl_engine *e)
 	int ret;
 
 	e->stop = 0;
-	while (!e->stop && rl_engine_inflight(e)) {
+	while (!e->stop && rl__engine_busy(e)) {
 		ret = rl_engine_poll(e, 1, -1);
 		if (ret < 0)
 			return ret;

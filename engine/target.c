@@ -132,6 +132,8 @@ void rl_target_reset_stats(struct rl_target *t)
 {
 	for (int i = 0; i < RL_OP_COUNT; i++) {
 		t->stats[i].ops = t->stats[i].bytes = t->stats[i].errors = 0;
+		memset(t->stats[i].errs, 0, sizeof(t->stats[i].errs));
+		t->stats[i].errs_other = 0;
 		rl_hist_reset(t->stats[i].lat);
 	}
 }

@@ -127,6 +127,41 @@ int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t
 	return ret ? ret : rl_nvme_write(as_nvme(t), buf, slba, nlb, cb, arg);
 }
 
+static uint64_t iov_bytes(const struct iovec *iov, int iovcnt)
+{
+	uint64_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+int rl_target_readv(struct rl_target *t, const struct iovec *iov, int iovcnt, uint64_t off,
+		    rl_complete_fn cb, void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_readv(as_file(t), iov, iovcnt, off, cb, arg);
+	ret = to_lba(t, off, iov_bytes(iov, iovcnt), &slba, &nlb);
+	return ret ? ret : rl_nvme_readv(as_nvme(t), iov, iovcnt, slba, nlb, cb, arg);
+}
+
+int rl_target_writev(struct rl_target *t, const struct iovec *iov, int iovcnt, uint64_t off,
+		     rl_complete_fn cb, void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret;
+
+	if (!is_nvme(t))
+		return rl_file_writev(as_file(t), iov, iovcnt, off, cb, arg);
+	ret = to_lba(t, off, iov_bytes(iov, iovcnt), &slba, &nlb);
+	return ret ? ret : rl_nvme_writev(as_nvme(t), iov, iovcnt, slba, nlb, cb, arg);
+}
+
 int rl_target_write_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb,
 			   void *arg)
 {

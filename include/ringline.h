@@ -8,5 +8,6 @@
 #include "ringline/target.h"
 #include "ringline/file.h"
 #include "ringline/nvme.h"
+#include "ringline/net.h"
 
 #endif

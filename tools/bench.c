@@ -12,6 +12,7 @@
 
 #include "ringline.h"
 #include "cli.h"
+#include "control.h"
 
 /* The command slab the tool creates; --qd may not exceed it. */
 #define SLAB_CAPACITY 1024
@@ -25,6 +26,7 @@ struct params {
 	enum rw rw;
 	uint64_t bs;
 	unsigned qd;
+	unsigned batch; /* completions to wait for per system call (--batch) */
 	double time_s;	/* 0 when --count is given */
 	uint64_t count; /* 0 when --time is given */
 	uint64_t size;	/* 0: the whole target */
@@ -33,7 +35,7 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
-	unsigned batch; /* completions to wait for per system call (--batch) */
+	const char *listen; /* serve the HTTP endpoints while running */
 };
 
 struct job;
@@ -85,6 +87,9 @@ static void usage(FILE *out, const char *cmd)
 		"                 poll_queues)\n"
 		"  --batch N      wait for N completions per system call, 1..QD (default QD/4,\n"
 		"                 at most 8, as t/io_uring -c8 at QD32; 1 at QD < 8)\n"
+		"  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
+		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
+		"                 at most 100 requests/s; the address is printed on stderr\n"
 		"  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
 		"                 runtime_s, ops, errors, iops, bw_bytes_per_s, lat_ns{min, mean,\n"
 		"                 p50, p90, p99, p99.9, p99.99, max}, ring_features\n"
@@ -107,6 +112,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 		{"sqpoll", no_argument, NULL, 'P'},	{"help", no_argument, NULL, 'h'},
 		{"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
 		{"batch", required_argument, NULL, 'B'},
+		{"listen", required_argument, NULL, 'L'},
 		{0},
 	};
 	bool have_time = false;
@@ -184,6 +190,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 				return -1;
 			}
 			p->batch = (unsigned)v;
+			break;
+		case 'L':
+			p->listen = optarg;
 			break;
 		case 'h':
 			usage(stdout, p->cmd);
@@ -402,6 +411,7 @@ static int run(struct params *p)
 	struct job j = {.p = p, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL)};
 	struct slot *slots = NULL;
 	struct rl_hist *lat = NULL;
+	struct ctl_http *http = NULL;
 	struct rl_op_stats st;
 	char *bufs = NULL;
 	uint64_t errors = 0;
@@ -421,6 +431,15 @@ static int run(struct params *p)
 	if (status)
 		goto out;
 	status = EXIT_IO;
+	if (p->listen) {
+		struct ctl_http_opts ho = {.listen = p->listen};
+
+		if (ctl_http_start(j.e, &ho, &http)) {
+			fprintf(stderr, "%s\n", rl_engine_last_error(j.e));
+			goto out;
+		}
+		fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd, ctl_http_address(http));
+	}
 	bufs = rl_alloc_aligned(rl_target_mem_align(j.t) > 4096 ? rl_target_mem_align(j.t) : 4096,
 				p->qd * p->bs);
 	slots = calloc(p->qd, sizeof(*slots));
@@ -479,6 +498,8 @@ static int run(struct params *p)
 		status = EXIT_IO;
 	}
 out:
+	if (http)
+		ctl_http_stop(http);
 	rl_hist_destroy(lat);
 	free(slots);
 	/* Destroying the engine reaps what is in flight before the buffers go away. */

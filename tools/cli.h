@@ -21,5 +21,6 @@ int cmd_data(int argc, char **argv);
 int cmd_list(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_health(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 
 #endif

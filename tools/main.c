@@ -21,6 +21,8 @@ static const char usage[] =
 	"  zeroes DEV OFFSET LENGTH zero a range (NVMe Write Zeroes)\n"
 	"  trim DEV OFFSET LENGTH   deallocate a range (NVMe Dataset Management)\n"
 	"  flush DEV                flush (NVMe Flush, fdatasync)\n"
+	"  serve --listen ADDR DEV...  serve metrics, status and device health over HTTP\n"
+	"                           while probing each DEV's read latency\n"
 	"  help                     show this text; 'ringline COMMAND --help' shows a\n"
 	"                           command's options\n"
 	"  version                  print the version\n"
@@ -50,6 +52,8 @@ int main(int argc, char **argv)
 	if (!strcmp(cmd, "read") || !strcmp(cmd, "write") || !strcmp(cmd, "zeroes") ||
 	    !strcmp(cmd, "trim") || !strcmp(cmd, "flush"))
 		return cmd_data(argc - 1, argv + 1);
+	if (!strcmp(cmd, "serve"))
+		return cmd_serve(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		fputs(usage, stdout);
 		return 0;

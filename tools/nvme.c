@@ -12,6 +12,7 @@
 
 #include "ringline.h"
 #include "cli.h"
+#include "control.h"
 
 /* --json and --help, the only options these commands take; returns the positional index. */
 static int parse_common(int argc, char **argv, int nargs, const char *help, bool *json)
@@ -50,34 +51,6 @@ static void print_json(struct json_object *o)
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
-}
-
-static struct json_object *info_json(const char *path, const struct rl_nvme_info *in)
-{
-	struct json_object *o = json_object_new_object();
-
-#define ADD_INT(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
-#define ADD_STR(k, v) json_object_object_add(o, k, json_object_new_string(v))
-	ADD_STR("device", path);
-	ADD_STR("generic_device", in->generic_path);
-	ADD_INT("nsid", in->nsid);
-	ADD_INT("lba_size", in->lba_size);
-	ADD_INT("ms", in->ms);
-	json_object_object_add(o, "extended_lba", json_object_new_boolean(in->extended));
-	ADD_INT("lbaf", in->lbaf);
-	ADD_INT("nsze", in->nsze);
-	ADD_INT("ncap", in->ncap);
-	ADD_INT("nuse", in->nuse);
-	ADD_INT("capacity_bytes", in->capacity_bytes);
-	ADD_INT("mdts_bytes", in->mdts_bytes);
-	ADD_INT("max_transfer_bytes", in->max_transfer);
-	ADD_INT("dlfeat", in->dlfeat);
-	ADD_STR("model", in->model);
-	ADD_STR("serial", in->serial);
-	ADD_STR("firmware", in->firmware);
-#undef ADD_INT
-#undef ADD_STR
-	return o;
 }
 
 static int open_dev(struct rl_engine **e, const char *path, struct rl_nvme_dev **d)
@@ -122,7 +95,7 @@ int cmd_identify(int argc, char **argv)
 		return ret;
 	in = rl_nvme_info(d);
 	if (json) {
-		print_json(info_json(argv[i], in));
+		print_json(ctl_nvme_info_json(argv[i], in));
 	} else {
 		printf("%s (%s): nsid %u\n", argv[i], in->generic_path, in->nsid);
 		printf("  model %s, serial %s, firmware %s\n", in->model, in->serial, in->firmware);
@@ -136,15 +109,6 @@ int cmd_identify(int argc, char **argv)
 	}
 	rl_engine_destroy(e);
 	return 0;
-}
-
-static uint64_t le128_low(const uint8_t *v)
-{
-	uint64_t x = 0;
-
-	for (int i = 7; i >= 0; i--)
-		x = x << 8 | v[i];
-	return x;
 }
 
 static void on_done(void *arg, int res, uint64_t result)
@@ -190,27 +154,7 @@ int cmd_health(int argc, char **argv)
 		ret = EXIT_IO;
 		goto out;
 	}
-	o = json_object_new_object();
-#define ADD(k, v) json_object_object_add(o, k, json_object_new_int64((int64_t)(v)))
-	ADD("critical_warning", log->critical_warning);
-	ADD("temperature", log->temperature[1] << 8 | log->temperature[0]);
-	ADD("avail_spare", log->avail_spare);
-	ADD("spare_thresh", log->spare_thresh);
-	ADD("percent_used", log->percent_used);
-	ADD("endurance_grp_critical_warning_summary", log->endu_grp_crit_warn_sumry);
-	ADD("data_units_read", le128_low(log->data_units_read));
-	ADD("data_units_written", le128_low(log->data_units_written));
-	ADD("host_read_commands", le128_low(log->host_reads));
-	ADD("host_write_commands", le128_low(log->host_writes));
-	ADD("controller_busy_time", le128_low(log->ctrl_busy_time));
-	ADD("power_cycles", le128_low(log->power_cycles));
-	ADD("power_on_hours", le128_low(log->power_on_hours));
-	ADD("unsafe_shutdowns", le128_low(log->unsafe_shutdowns));
-	ADD("media_errors", le128_low(log->media_errors));
-	ADD("num_err_log_entries", le128_low(log->num_err_log_entries));
-	ADD("warning_temp_time", le32toh(log->warning_temp_time));
-	ADD("critical_comp_time", le32toh(log->critical_comp_time));
-#undef ADD
+	o = ctl_smart_log_json(log); /* the same fields /v1/devices/NAME/health serves */
 	if (json) {
 		print_json(o);
 	} else {
@@ -274,7 +218,7 @@ int cmd_list(int argc, char **argv)
 		}
 		in = rl_nvme_info(d);
 		if (json) {
-			struct json_object *o = info_json(gen, in);
+			struct json_object *o = ctl_nvme_info_json(gen, in);
 
 			json_object_object_add(o, "block_device", json_object_new_string(blk));
 			json_object_array_add(arr, o);

@@ -67,6 +67,13 @@ enum rl_region {
  * @sqpoll_idle_ms: idle time before that thread sleeps (default 1000).
  * @iopoll:        add a storage-only IOPOLL ring for polled NVMe (RL_NVME_POLLED); the same
  *                 loop reaps it. Needs a driver with poll queues (nvme poll_queues=N).
+ * @no_latency:    do not time commands, saving a clock read per command (microseconds where
+ *                 the clock source is not the TSC, as in emulated guests): the targets'
+ *                 latency histograms stay empty; their counters still count (default off).
+ * @net_buffers:   sockets (ringline/net.h): receive buffers in the provided-buffer ring, a
+ *                 power of two (default 256). Allocated when the first listener opens.
+ * @net_buffer_size: bytes per receive buffer (default 4096).
+ * @net_send_pool: bytes shared by every connection's send queue (default 4 MiB).
  */
 struct rl_engine_opts {
 	size_t opts_size;
@@ -77,6 +84,10 @@ struct rl_engine_opts {
 	bool sqpoll;
 	unsigned sqpoll_idle_ms;
 	bool iopoll;
+	bool no_latency;
+	unsigned net_buffers;
+	unsigned net_buffer_size;
+	size_t net_send_pool;
 };
 
 /* rl_engine_opts_init() - fill @o with defaults. */
@@ -125,7 +136,8 @@ RL_EXPORT int rl_engine_submit(struct rl_engine *e);
  * rl_engine_poll() - submit what is queued, then reap completions and run their callbacks.
  * @min_complete: wait until at least this many callbacks ran (0: do not wait), in one system
  *                call where possible; waiting for several completions at once batches the
- *                work per system call. The wait ends early when nothing is left in flight.
+ *                work per system call. The wait ends early when nothing is left in flight:
+ *                no command, socket operation, timer or watch (ringline/net.h).
  * @timeout_ms:   longest wait for each completion; -1 waits without limit.
  *
  * Return: number of callbacks run (may be fewer than @min_complete after a timeout), or -errno.
@@ -134,7 +146,8 @@ RL_EXPORT int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int tim
 
 /**
  * rl_engine_run() - run the completion loop until rl_engine_stop() is called or nothing is in
- * flight. Return: 0, or -errno from the ring.
+ * flight (an open listener, connection, timer or watch keeps it running).
+ * Return: 0, or -errno from the ring.
  */
 RL_EXPORT int rl_engine_run(struct rl_engine *e);
 

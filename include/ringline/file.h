@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include "ringline/engine.h"
 #include "ringline/target.h"
 
@@ -83,6 +84,27 @@ RL_EXPORT int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t of
 /* rl_file_write() - as rl_file_read(), writing @buf (WRITE_FIXED when registered). */
 RL_EXPORT int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t offset,
 			    rl_complete_fn cb, void *arg);
+
+/**
+ * rl_file_readv() - queue a vectored O_DIRECT read (IORING_OP_READV) at @offset into the
+ * @iovcnt buffers of @iov.
+ * @iov:    1 to IOV_MAX segments; each base aligned to rl_file_mem_align() and each length a
+ *          multiple of rl_file_offset_align(), as the kernel requires of O_DIRECT segments.
+ * @cb, @arg: completion callback; res is the total byte count (short at end of file) or -errno.
+ *
+ * The iovec array and every buffer in it must stay valid until the callback runs. Vectored
+ * commands never use registered buffers.
+ *
+ * Return: 0 (the callback will run once); -EINVAL for a bad segment count, a misaligned
+ * segment or offset, a total of 0 or above 4 GiB, or a range past the end of a block device;
+ * -EBUSY when the command slab is full (reap, retry).
+ */
+RL_EXPORT int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt,
+			    uint64_t offset, rl_complete_fn cb, void *arg);
+
+/* rl_file_writev() - as rl_file_readv(), writing (IORING_OP_WRITEV). */
+RL_EXPORT int rl_file_writev(struct rl_file *f, const struct iovec *iov, int iovcnt,
+			     uint64_t offset, rl_complete_fn cb, void *arg);
 
 /**
  * rl_file_fsync() - queue fsync, or fdatasync when @datasync is non-zero.

@@ -7,6 +7,7 @@
 #define RINGLINE_TARGET_H
 
 #include <stdint.h>
+#include <sys/uio.h>
 #include "ringline/engine.h"
 #include "ringline/hist.h"
 
@@ -54,6 +55,28 @@ RL_EXPORT unsigned rl_target_inflight(const struct rl_target *t);
 /* rl_target_stats() - counters of @op. Return: 0, or -EINVAL for an unknown op. */
 RL_EXPORT int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out);
 
+/* Distinct error codes counted per operation; further codes are counted together (code 0). */
+#define RL_ERROR_KINDS 8
+
+/**
+ * struct rl_error_count - failed completions of one operation with one error.
+ * @code:  < 0: -errno from the kernel; > 0: an NVMe status (SCT << 8 | SC, without the DNR and
+ *         More bits); 0: every error beyond the first RL_ERROR_KINDS distinct codes.
+ * @count: completions that failed so.
+ */
+struct rl_error_count {
+	int code;
+	uint64_t count;
+};
+
+/**
+ * rl_target_errors() - the errors of @op by code, in the order first seen.
+ * @out: room for @max entries; RL_ERROR_KINDS + 1 holds them all.
+ * Return: entries written (0 when @op never failed), or -EINVAL for an unknown op.
+ */
+RL_EXPORT int rl_target_errors(const struct rl_target *t, enum rl_op op, struct rl_error_count *out,
+			       unsigned max);
+
 /* rl_target_reset_stats() - zero every counter and histogram of @t. */
 RL_EXPORT void rl_target_reset_stats(struct rl_target *t);
 
@@ -77,6 +100,10 @@ RL_EXPORT int rl_target_open(struct rl_engine *e, const char *path, unsigned fla
 /* rl_target_close() - as rl_file_close(): -EBUSY while commands are in flight. */
 RL_EXPORT int rl_target_close(struct rl_target *t);
 
+struct rl_nvme_dev;
+/* rl_target_nvme() - the NVMe namespace behind @t (see ringline/nvme.h), or NULL for a file. */
+RL_EXPORT struct rl_nvme_dev *rl_target_nvme(struct rl_target *t);
+
 /* rl_target_engine_path() - "direct" (O_DIRECT) or "passthrough" (NVMe uring_cmd). */
 RL_EXPORT const char *rl_target_engine_path(const struct rl_target *t);
 /* Size in bytes; granularity of offsets and lengths; alignment of buffer addresses. */
@@ -88,6 +115,16 @@ RL_EXPORT int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint6
 			     rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_target_write(struct rl_target *t, const void *buf, uint64_t len,
 			      uint64_t offset, rl_complete_fn cb, void *arg);
+/*
+ * Vectored byte-offset I/O: rl_file_readv()/rl_file_writev() on files and block devices,
+ * rl_nvme_readv()/rl_nvme_writev() (NVME_URING_CMD_IO_VEC) on NVMe, where the segments' total
+ * must be a whole number of LBAs. The iovec array and its buffers must stay valid until the
+ * callback runs; vectored commands never use registered buffers.
+ */
+RL_EXPORT int rl_target_readv(struct rl_target *t, const struct iovec *iov, int iovcnt,
+			      uint64_t offset, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_writev(struct rl_target *t, const struct iovec *iov, int iovcnt,
+			       uint64_t offset, rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_target_write_zeroes(struct rl_target *t, uint64_t offset, uint64_t len,
 				     rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_target_trim(struct rl_target *t, uint64_t offset, uint64_t len,

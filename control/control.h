@@ -1,0 +1,140 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The control plane: an HTTP/1.1 service on an engine's ring (metrics, status, device identify
+ * and health), a low-rate latency probe, and the `ringline serve` daemon built from them.
+ * Used by the CLI and the tests; not installed.
+ */
+#ifndef RINGLINE_CONTROL_H
+#define RINGLINE_CONTROL_H
+
+#include <json-c/json.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+
+#include "ringline.h"
+
+/* A growable text buffer for rendering responses; grows, never shrinks, reused per request. */
+struct ctl_buf {
+	char *p;
+	size_t len;
+	size_t cap;
+	bool oom; /* an append failed: the content is truncated */
+};
+
+void ctl_buf_reset(struct ctl_buf *b);
+void ctl_buf_put(struct ctl_buf *b, const char *s, size_t n);
+void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void ctl_buf_free(struct ctl_buf *b);
+
+/*
+ * JSON shared by the CLI (`ringline identify --json`, `ringline health --json`) and the HTTP
+ * endpoints, so both always show the same fields.
+ */
+struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in);
+/* @log: a SMART / Health log page (libnvme's struct nvme_smart_log, 512 bytes). */
+struct json_object *ctl_smart_log_json(const void *log);
+
+/**
+ * struct ctl_http_opts - the HTTP service.
+ * @listen:          address as rl_listen() takes it.
+ * @token:           when set, every request needs "Authorization: Bearer TOKEN".
+ * @max_conns, @idle_timeout_ms, @max_request: as struct rl_listen_opts (0: its defaults).
+ *                   @max_request bounds a whole request (431 when its header is larger).
+ * @max_rate:        requests answered per second, all connections together (0: the default,
+ *                   CTL_HTTP_RATE). Requests beyond it wait, unread, so however hard clients
+ *                   push, the service takes a bounded share of the thread the data plane runs on.
+ */
+struct ctl_http_opts {
+	const char *listen;
+	const char *token;
+	unsigned max_conns;
+	unsigned idle_timeout_ms;
+	unsigned max_request;
+	unsigned max_rate;
+};
+
+#define CTL_HTTP_RATE 100
+
+struct ctl_http;
+
+/* ctl_http_start() - listen and serve on @e's ring. Return: 0 or -errno (message in the engine). */
+int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ctl_http **out);
+
+/* The bound address ("127.0.0.1:9100", "unix:/run/x.sock"). */
+const char *ctl_http_address(const struct ctl_http *h);
+
+/*
+ * ctl_http_stop() - close the listener and every connection. Device commands still in flight
+ * keep the object alive until their completion (at the latest in rl_engine_destroy()).
+ */
+void ctl_http_stop(struct ctl_http *h);
+
+/* Requests answered, by status code (for tests and the metrics). */
+uint64_t ctl_http_requests(const struct ctl_http *h, int code);
+/* The status codes ctl_http_requests() counts, ending with 0. */
+extern const int ctl_http_codes[];
+/* Seconds since ctl_http_start(). */
+double ctl_http_uptime(const struct ctl_http *h);
+
+/* Render the Prometheus text exposition of @e (and of @h's own counters when not NULL). */
+void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ctl_buf *b);
+
+/* JSON bodies of /v1/status and /v1/devices. */
+struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_http *h);
+struct json_object *ctl_devices_json(struct rl_engine *e);
+
+struct ctl_probe;
+
+/*
+ * ctl_probe_start() - read one block at a random offset of @t every 1/@rate seconds, one read in
+ * flight at a time (QD1), so the target's read latency histogram tracks the device at rest.
+ */
+int ctl_probe_start(struct rl_engine *e, struct rl_target *t, double rate, struct ctl_probe **out);
+/* ctl_probe_stop() - issue no more reads and cancel the timer; a read in flight completes. */
+void ctl_probe_stop(struct ctl_probe *p);
+/* ctl_probe_busy() - a read or the timer of @p is still pending: keep the loop running. */
+bool ctl_probe_busy(const struct ctl_probe *p);
+/* ctl_probe_reads() - reads completed (successful or not). */
+uint64_t ctl_probe_reads(const struct ctl_probe *p);
+/* ctl_probe_free() - free a stopped probe that is no longer busy. */
+void ctl_probe_free(struct ctl_probe *p);
+
+/**
+ * struct ctl_serve_opts - the `ringline serve` daemon.
+ * @devs, @ndevs: targets to open read-only and probe.
+ * @rate:         probe reads per second per device.
+ * @out:          where "listening on ADDR" and shutdown notes go (stdout for the CLI).
+ */
+struct ctl_serve_opts {
+	struct ctl_http_opts http;
+	double rate;
+	const char *const *devs;
+	int ndevs;
+	FILE *out;
+};
+
+/**
+ * struct ctl_serve_report - what the daemon saw at shutdown, after everything it opened was
+ * closed and before the engine was destroyed.
+ * @signo:         the signal that stopped it.
+ * @files_in_use:  fixed-file slots still registered (0 when nothing leaked).
+ * @inflight:      commands still in flight (0: every probe read completed or was reaped).
+ * @probe_reads:   probe reads completed.
+ */
+struct ctl_serve_report {
+	int signo;
+	unsigned files_in_use;
+	unsigned inflight;
+	uint64_t probe_reads;
+};
+
+/*
+ * ctl_serve() - run the daemon until SIGTERM or SIGINT (blocked and read through a signalfd on
+ * the ring), then shut down: stop the probes and the HTTP service, let in-flight reads complete,
+ * close every target, check that no fixed-file slot is left, destroy the engine.
+ * Return: 0 on a clean shutdown, 1 on a runtime error or a leak (messages on stderr).
+ */
+int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep);
+
+#endif

@@ -1,0 +1,591 @@
+// SPDX-License-Identifier: MIT
+/*
+ * fio ioengine "ringline": fio's I/O units on libringline targets. /dev/ngXnY goes through NVMe
+ * passthrough, regular files and block devices through O_DIRECT, all on one ringline engine per
+ * fio thread.
+ *
+ * Loaded by the stock fio binary (dlopen() of a file named "ringline", or external:PATH), so it
+ * is compiled against the configured fio source tree of exactly the installed fio's version:
+ * fio checks FIO_IOOPS_VERSION and shares its structs (thread_data, io_u, fio_file) with us.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fio.h"
+#include "optgroup.h"
+
+#include <ringline.h>
+
+enum { WRITE_MODE_WRITE, WRITE_MODE_ZEROES };
+
+struct rl_fio_options {
+	void *td; /* fio stores the thread here, and no option may sit at offset 0 */
+	unsigned int fixedbufs;
+	unsigned int registerfiles;
+	unsigned int sqthread_poll;
+	unsigned int hipri;
+	int nonvectored;
+	unsigned int write_mode;
+	unsigned long long namespace_size;
+};
+
+/* Per io_u state, preallocated at init and found by io_u->index: nothing is allocated per I/O. */
+struct rl_fio_io {
+	struct rl_fio_data *ld;
+	struct io_u *io_u;
+	struct iovec iov; /* nonvectored=0: the one segment, alive until the callback */
+	int nvme_status;  /* > 0: the NVMe status the command completed with */
+	bool moves_data;  /* a read or write whose O_DIRECT result is a byte count */
+};
+
+struct rl_fio_data {
+	struct rl_engine *e;
+	struct rl_fio_io *ios; /* iodepth entries, by io_u->index */
+	/*
+	 * Completed io_us in arrival order, a ring of iodepth entries: a poll may reap more than
+	 * getevents() may return, so the rest wait here for the next call.
+	 */
+	struct io_u **done;
+	unsigned int cap;
+	unsigned int done_head;
+	unsigned int ndone;
+	unsigned int handed; /* returned by the last getevents(), taken by event() */
+	/* Queued since the last commit: their issue time is stamped when they are submitted. */
+	struct io_u **queued;
+	unsigned int nqueued;
+	bool closing; /* engine teardown: io_us and files may be gone, callbacks touch nothing */
+};
+
+struct rl_fio_file {
+	struct rl_fio_data *ld;
+	struct rl_target *t;
+	bool passthru; /* success is res == 0 and res > 0 is an NVMe status */
+};
+
+/* One designated initializer per line, as fio's engines lay them out. */
+/* clang-format off */
+static struct fio_option options[] = {
+	{
+		.name = "fixedbufs",
+		.lname = "Fixed (registered) I/O buffers",
+		.type = FIO_OPT_STR_SET,
+		.off1 = offsetof(struct rl_fio_options, fixedbufs),
+		.help = "Register fio's I/O buffers with the ring: reads and writes use READ_FIXED/"
+			"WRITE_FIXED, NVMe commands IORING_URING_CMD_FIXED (not with nonvectored=0)",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "registerfiles",
+		.lname = "Registered files",
+		.type = FIO_OPT_STR_SET,
+		.off1 = offsetof(struct rl_fio_options, registerfiles),
+		.def = "1",
+		.no_warn_def = 1, /* on by default, and =0 is refused at init */
+		.help = "Always on: ringline registers every file and device in its fixed-file "
+			"table; accepted for io_uring job files, registerfiles=0 is refused",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "sqthread_poll",
+		.lname = "Kernel SQ thread polling",
+		.type = FIO_OPT_STR_SET,
+		.off1 = offsetof(struct rl_fio_options, sqthread_poll),
+		.help = "A kernel thread polls the submission queue (IORING_SETUP_SQPOLL)",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "hipri",
+		.lname = "Polled NVMe completions",
+		.type = FIO_OPT_STR_SET,
+		.off1 = offsetof(struct rl_fio_options, hipri),
+		.help = "Polled completions for NVMe passthrough (/dev/ngXnY) on a second, IOPOLL "
+			"ring; needs nvme poll_queues. Files and block devices keep interrupts",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "nonvectored",
+		.lname = "Non-vectored commands",
+		.type = FIO_OPT_INT,
+		.off1 = offsetof(struct rl_fio_options, nonvectored),
+		.def = "1",
+		.minval = -1,
+		.maxval = 1,
+		.help = "1 (default; -1 means the same): plain read/write commands. 0: vectored "
+			"commands with one segment (READV/WRITEV, NVMe IO_VEC), never fixed buffers",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "write_mode",
+		.lname = "Write mode",
+		.type = FIO_OPT_STR,
+		.off1 = offsetof(struct rl_fio_options, write_mode),
+		.def = "write",
+		.help = "write (default): write fio's data; zeroes: zero the range instead, moving no "
+			"data (NVMe Write Zeroes, fallocate ZERO_RANGE on files)",
+		.posval = {
+			{
+				.ival = "write",
+				.oval = WRITE_MODE_WRITE,
+				.help = "Write fio's data",
+			},
+			{
+				.ival = "zeroes",
+				.oval = WRITE_MODE_ZEROES,
+				.help = "Zero the range, moving no data: NVMe Write Zeroes, "
+					"fallocate(ZERO_RANGE) on files and block devices",
+			},
+		},
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "namespace_size",
+		.lname = "NVMe namespace size seen by fio",
+		.type = FIO_OPT_STR_VAL,
+		.off1 = offsetof(struct rl_fio_options, namespace_size),
+		.help = "Size fio uses for NVMe namespaces instead of their capacity (default). A "
+			"larger size makes fio send commands past the end, which the device must "
+			"refuse (LBA Out of Range): for testing devices",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = NULL,
+	},
+};
+/* clang-format on */
+
+/*
+ * Runs from rl_engine_poll(): record the outcome in the io_u and queue it for event().
+ * An O_DIRECT read or write returns a byte count (short at end of file); a passthrough command
+ * returns 0 or an NVMe status, which fio sees as EIO and errdetails() names.
+ */
+static void rl_fio_complete(void *arg, int res, uint64_t result)
+{
+	struct rl_fio_io *io = arg;
+	struct rl_fio_data *ld = io->ld;
+	struct io_u *io_u = io->io_u;
+	struct rl_fio_file *rf;
+
+	(void)result;
+	if (ld->closing)
+		return;
+	rf = FILE_ENG_DATA(io_u->file);
+	if (res < 0) {
+		io_u->error = -res;
+	} else if (rf->passthru && res > 0) {
+		io->nvme_status = res;
+		io_u->error = EIO;
+	} else if (!rf->passthru && io->moves_data && (unsigned long long)res < io_u->xfer_buflen) {
+		io_u->resid = io_u->xfer_buflen - res;
+	}
+	ld->done[(ld->done_head + ld->ndone++) % ld->cap] = io_u;
+}
+
+static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_target *t,
+		     struct io_u *io_u)
+{
+	bool write = io_u->ddir == DDIR_WRITE;
+
+	io->moves_data = true;
+	if (o->nonvectored) {
+		if (write)
+			return rl_target_write(t, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset,
+					       rl_fio_complete, io);
+		return rl_target_read(t, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset,
+				      rl_fio_complete, io);
+	}
+	io->iov.iov_base = io_u->xfer_buf;
+	io->iov.iov_len = io_u->xfer_buflen;
+	if (write)
+		return rl_target_writev(t, &io->iov, 1, io_u->offset, rl_fio_complete, io);
+	return rl_target_readv(t, &io->iov, 1, io_u->offset, rl_fio_complete, io);
+}
+
+static enum fio_q_status rl_fio_queue(struct thread_data *td, struct io_u *io_u)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_options *o = td->eo;
+	struct rl_fio_io *io = &ld->ios[io_u->index];
+	struct rl_target *t = ((struct rl_fio_file *)FILE_ENG_DATA(io_u->file))->t;
+	int ret;
+
+	fio_ro_check(td, io_u);
+	io->nvme_status = 0;
+	io->moves_data = false;
+	switch (io_u->ddir) {
+	case DDIR_READ:
+		ret = submit_rw(o, io, t, io_u);
+		break;
+	case DDIR_WRITE:
+		if (o->write_mode == WRITE_MODE_ZEROES)
+			ret = rl_target_write_zeroes(t, io_u->offset, io_u->xfer_buflen,
+						     rl_fio_complete, io);
+		else
+			ret = submit_rw(o, io, t, io_u);
+		break;
+	case DDIR_TRIM:
+		ret = rl_target_trim(t, io_u->offset, io_u->xfer_buflen, rl_fio_complete, io);
+		break;
+	case DDIR_SYNC:
+	case DDIR_DATASYNC:
+		/* NVMe Flush on passthrough, fdatasync on files and block devices. */
+		ret = rl_target_flush(t, rl_fio_complete, io);
+		break;
+	default:
+		/* sync_file_range is refused at init; nothing else reaches an engine. */
+		log_err("ringline: %s: unsupported I/O direction %d\n", io_u->file->file_name,
+			io_u->ddir);
+		io_u->error = EOPNOTSUPP;
+		return FIO_Q_COMPLETED;
+	}
+	if (ret == -EBUSY)
+		return FIO_Q_BUSY;
+	if (ret) {
+		/* Refused before submission (alignment, range, size): say why. */
+		log_err("%s\n", rl_engine_last_error(ld->e));
+		io_u->error = -ret;
+		return FIO_Q_COMPLETED;
+	}
+	ld->queued[ld->nqueued++] = io_u;
+	return FIO_Q_QUEUED;
+}
+
+/*
+ * Submit what is queued, stamping its issue time as fio's io_uring engine does. With
+ * DEFER_TASKRUN completions are posted only when the ring is entered to get events, so the
+ * submission takes the ready completions in the same entry, as fio's engine does too;
+ * submitting alone would leave getevents() to enter again, about once per batch.
+ */
+static int rl_fio_commit(struct thread_data *td)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct timespec now;
+	int ret;
+
+	if (!ld->nqueued)
+		return 0;
+	if (fio_fill_issue_time(td)) {
+		fio_gettime(&now, NULL);
+		for (unsigned int i = 0; i < ld->nqueued; i++) {
+			ld->queued[i]->issue_time = now;
+			io_u_queued(td, ld->queued[i]);
+		}
+	}
+	io_u_mark_submit(td, ld->nqueued);
+	ld->nqueued = 0;
+	if (rl_engine_features(ld->e) & RL_FEAT_DEFER_TASKRUN)
+		ret = rl_engine_poll(ld->e, 0, 0);
+	else
+		ret = rl_engine_submit(ld->e);
+	if (ret < 0) {
+		td_verror(td, -ret, "rl_engine_submit");
+		return ret;
+	}
+	return 0;
+}
+
+static int rl_fio_getevents(struct thread_data *td, unsigned int min, unsigned int max,
+			    const struct timespec *t)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	int timeout_ms = -1;
+	int ret;
+
+	/* event() has taken the previous batch. */
+	ld->done_head = (ld->done_head + ld->handed) % ld->cap;
+	ld->ndone -= ld->handed;
+	ld->handed = 0;
+
+	/* fio may reap without committing; a completion must not precede its issue time. */
+	ret = rl_fio_commit(td);
+	if (ret < 0)
+		return ret;
+	if (t)
+		timeout_ms = (int)(t->tv_sec * 1000 + (t->tv_nsec + 999999) / 1000000);
+	if (ld->ndone < min) {
+		ret = rl_engine_poll(ld->e, min - ld->ndone, timeout_ms);
+	} else if (!ld->ndone) {
+		/* min == 0: take what has completed, without waiting. */
+		ret = rl_engine_poll(ld->e, 0, 0);
+	}
+	if (ret < 0) {
+		td_verror(td, -ret, "rl_engine_poll");
+		return ret;
+	}
+	ld->handed = ld->ndone < max ? ld->ndone : max;
+	return (int)ld->handed;
+}
+
+static struct io_u *rl_fio_event(struct thread_data *td, int event)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+
+	return ld->done[(ld->done_head + (unsigned int)event) % ld->cap];
+}
+
+/* fio prints this after its own line about a failed io_u, and frees it. */
+static char *rl_fio_errdetails(struct io_u *io_u)
+{
+	struct rl_fio_file *rf = FILE_ENG_DATA(io_u->file);
+	int status = rf ? rf->ld->ios[io_u->index].nvme_status : 0;
+	char name[96];
+	char *msg;
+
+	if (status)
+		rl_nvme_status_str(status, name, sizeof(name));
+	if (asprintf(&msg, "ringline: %s: %s %s", io_u->file->file_name,
+		     status ? "NVMe status" : "error from the kernel:",
+		     status ? name : strerror(io_u->error)) < 0)
+		return NULL;
+	return msg;
+}
+
+static int rl_fio_open_file(struct thread_data *td, struct fio_file *f)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_options *o = td->eo;
+	/*
+	 * RL_TARGET_RAW: the device checks LBA ranges, as with fio's io_uring_cmd. fio keeps I/O
+	 * inside the size get_file_size() reports, so only a job that asks to go past the end
+	 * (namespace_size=) gets there, and then it wants to see what the device says.
+	 */
+	unsigned int flags = RL_TARGET_RAW;
+	struct rl_fio_file *rf;
+	int ret;
+
+	if (!td_write(td) && !td_trim(td))
+		flags |= RL_TARGET_RDONLY;
+	if (o->hipri)
+		flags |= RL_TARGET_POLLED;
+	rf = calloc(1, sizeof(*rf));
+	if (!rf) {
+		td_verror(td, ENOMEM, "calloc");
+		return 1;
+	}
+	ret = rl_target_open(ld->e, f->file_name, flags, &rf->t);
+	if (ret) {
+		log_err("%s\n", rl_engine_last_error(ld->e));
+		td_verror(td, -ret, "rl_target_open");
+		free(rf);
+		return 1;
+	}
+	rf->ld = ld;
+	rf->passthru = !strcmp(rl_target_engine_path(rf->t), "passthrough");
+	FILE_SET_ENG_DATA(f, rf);
+	return 0;
+}
+
+static int rl_fio_close_file(struct thread_data *td, struct fio_file *f)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_file *rf = FILE_ENG_DATA(f);
+	int ret;
+
+	if (!rf)
+		return 0;
+	/*
+	 * fio closes a file when its last io_u is back, so nothing is in flight; after an abort
+	 * something may be, and ringline never closes a target under its commands.
+	 */
+	while (rl_target_inflight(rf->t) && rl_engine_poll(ld->e, 1, -1) >= 0)
+		;
+	ret = rl_target_close(rf->t);
+	if (ret) {
+		log_err("%s\n", rl_engine_last_error(ld->e));
+		td_verror(td, -ret, "rl_target_close");
+		return 1;
+	}
+	FILE_SET_ENG_DATA(f, NULL);
+	free(rf);
+	return 0;
+}
+
+/*
+ * fio asks for sizes before the job's engine exists, even in the parent process, and its own
+ * way for devices opens the file through open_file() and reads f->fd, which ringline does not
+ * set. So devices are opened on a small engine of their own: an NVMe namespace reports its
+ * capacity from Identify (or namespace_size=), a block device BLKGETSIZE64. Regular files are
+ * stat()ed by fio.
+ */
+static int rl_fio_get_file_size(struct thread_data *td, struct fio_file *f)
+{
+	struct rl_fio_options *o = td->eo;
+	struct rl_engine_opts eo;
+	struct rl_engine *e;
+	struct rl_target *t;
+	int ret;
+
+	if (fio_file_size_known(f))
+		return 0;
+	if (f->filetype != FIO_TYPE_CHAR && f->filetype != FIO_TYPE_BLOCK)
+		return generic_get_file_size(td, f);
+	rl_engine_opts_init(&eo);
+	eo.sq_entries = 4;
+	eo.max_inflight = 4;
+	eo.reg_buffers = 0;
+	ret = rl_engine_create(&eo, &e);
+	if (ret) {
+		td_verror(td, -ret, "rl_engine_create");
+		return 1;
+	}
+	ret = rl_target_open(e, f->file_name, RL_TARGET_RDONLY, &t);
+	if (ret) {
+		log_err("%s\n", rl_engine_last_error(e));
+		td_verror(td, -ret, "rl_target_open");
+		rl_engine_destroy(e);
+		return 1;
+	}
+	f->real_file_size = rl_target_size(t);
+	if (o->namespace_size && !strcmp(rl_target_engine_path(t), "passthrough"))
+		f->real_file_size = o->namespace_size;
+	fio_file_set_size_known(f);
+	rl_target_close(t);
+	rl_engine_destroy(e);
+	return 0;
+}
+
+/* Every I/O is O_DIRECT or passthrough: there is no page cache to drop. */
+static int rl_fio_invalidate(struct thread_data *td, struct fio_file *f)
+{
+	(void)td;
+	(void)f;
+	return 0;
+}
+
+static int rl_fio_init(struct thread_data *td)
+{
+	struct rl_fio_options *o = td->eo;
+	unsigned int depth = td->o.iodepth, nfiles = td->o.nr_files ? td->o.nr_files : 1;
+	struct rl_engine_opts eo;
+	struct rl_fio_data *ld;
+	int ret;
+
+	if (!o->registerfiles) {
+		log_err("ringline: registerfiles=0 is not supported: ringline always registers "
+			"files in its fixed-file table\n");
+		return 1;
+	}
+	if (td->o.sync_file_range) {
+		log_err("ringline: sync_file_range is not supported: use fsync= or fdatasync= "
+			"(NVMe Flush on passthrough)\n");
+		return 1;
+	}
+	if (td->o.fsync_on_close) {
+		/* fio fsync()s its own f->fd on close; ringline's descriptors are its own. */
+		log_err("ringline: fsync_on_close is not supported: use end_fsync=1, which "
+			"ringline runs (NVMe Flush on passthrough)\n");
+		return 1;
+	}
+	ld = calloc(1, sizeof(*ld));
+	if (!ld)
+		return 1;
+	td->io_ops_data = ld;
+	ld->cap = depth;
+	ld->ios = calloc(depth, sizeof(*ld->ios));
+	ld->done = calloc(depth, sizeof(*ld->done));
+	ld->queued = calloc(depth, sizeof(*ld->queued));
+	if (!ld->ios || !ld->done || !ld->queued)
+		return 1;
+
+	rl_engine_opts_init(&eo);
+	/* fio never has more than iodepth io_us in flight, so the slab never refuses one. */
+	eo.sq_entries = depth;
+	eo.max_inflight = depth;
+	eo.region_files[RL_REGION_CONN] = 0;
+	eo.region_files[RL_REGION_LISTEN] = 0;
+	eo.region_files[RL_REGION_FILE] = nfiles;
+	eo.region_files[RL_REGION_NVME] = 2 * nfiles; /* a namespace and its controller */
+	eo.reg_buffers = o->fixedbufs ? depth : 0;
+	eo.sqpoll = o->sqthread_poll;
+	eo.iopoll = o->hipri;
+	/* fio measures latency itself: skip ringline's clock read per command. */
+	eo.no_latency = true;
+	ret = rl_engine_create(&eo, &ld->e);
+	if (ret) {
+		log_err("ringline: cannot create the engine: %s\n", strerror(-ret));
+		td_verror(td, -ret, "rl_engine_create");
+		return 1;
+	}
+	return 0;
+}
+
+static int rl_fio_io_u_init(struct thread_data *td, struct io_u *io_u)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+
+	ld->ios[io_u->index].ld = ld;
+	ld->ios[io_u->index].io_u = io_u;
+	return 0;
+}
+
+/*
+ * After fio allocated its I/O buffers: each io_u's buffer is registered on its own, as fio's
+ * io_uring engines do. One registration of them all would be simpler, but Linux 6.1 maps a
+ * registered buffer for NVMe passthrough from the I/O's start to the end of the registration
+ * and refuses (EINVAL) more pages than the queue has segments: 128 KiB x 32 io_us failed.
+ */
+static int rl_fio_post_init(struct thread_data *td)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_options *o = td->eo;
+	int ret;
+
+	if (!o->fixedbufs || !td->orig_buffer)
+		return 0;
+	for (unsigned int i = 0; i < ld->cap; i++) {
+		ret = rl_engine_register_buffer(ld->e, ld->ios[i].io_u->buf, td_max_bs(td));
+		if (ret < 0) {
+			log_err("%s\n", rl_engine_last_error(ld->e));
+			td_verror(td, -ret, "rl_engine_register_buffer");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static void rl_fio_cleanup(struct thread_data *td)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+
+	if (!ld)
+		return;
+	ld->closing = true;
+	rl_engine_destroy(ld->e); /* reaps anything still in flight */
+	free(ld->queued);
+	free(ld->done);
+	free(ld->ios);
+	free(ld);
+	td->io_ops_data = NULL;
+}
+
+/* fio looks this symbol up after dlopen(); it is the only one the module exports. */
+/* clang-format off */
+__attribute__((visibility("default"))) struct ioengine_ops ioengine = {
+	.name = "ringline",
+	.version = FIO_IOOPS_VERSION,
+	.flags = FIO_NO_OFFLOAD | FIO_ASYNCIO_SETS_ISSUE_TIME | FIO_MEMALIGN | FIO_RAWIO,
+	.init = rl_fio_init,
+	.post_init = rl_fio_post_init,
+	.io_u_init = rl_fio_io_u_init,
+	.queue = rl_fio_queue,
+	.commit = rl_fio_commit,
+	.getevents = rl_fio_getevents,
+	.event = rl_fio_event,
+	.errdetails = rl_fio_errdetails,
+	.cleanup = rl_fio_cleanup,
+	.open_file = rl_fio_open_file,
+	.close_file = rl_fio_close_file,
+	.invalidate = rl_fio_invalidate,
+	.get_file_size = rl_fio_get_file_size,
+	.options = options,
+	.option_struct_size = sizeof(struct rl_fio_options),
+};
+/* clang-format on */

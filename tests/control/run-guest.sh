@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# CTest entry: boot one emulated-NVMe guest and run the control-plane checks in it
+# (tests/control/guest-control.sh). Usage: tests/control/run-guest.sh BUILD_DIR (from the source
+# tree, which the guest shares). Exit 77 (skipped) when no guest can boot here.
+set -euo pipefail
+build=$(realpath "$1")
+cd "$(dirname "$0")/../.."
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: booting the NVMe guest needs root"
+	exit 77
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
+	exit 77
+fi
+exec tests/vm/nvme-vm --timeout 900 -- tests/control/guest-control.sh "$build/tools/ringline"

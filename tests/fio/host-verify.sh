@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The ringline fio engine on the host: write-then-verify jobs (crc32c) at bs 4k and 128k,
+# iodepth 1 and 32, fixedbufs off and on, then the engine's other paths (vectored, fsync, write
+# zeroes, trim then read back, sqthread_poll), over an O_DIRECT file or a loop device.
+# Usage: tests/fio/host-verify.sh PLUGIN file|loop
+# Exit 77 (skipped) for `loop` when not root.
+set -euo pipefail
+plugin=$(realpath "$1") kind=$2
+# shellcheck source=tests/fio/lib.sh
+. "$(dirname "$0")/lib.sh"
+size=16m
+work=$(mktemp -d /var/tmp/rl-fio.XXXXXX)
+loop=
+cleanup() {
+	[ -z "$loop" ] || losetup -d "$loop"
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+case $kind in
+file)
+	# /var/tmp: a disk file system with O_DIRECT (ext4 on Debian), unlike tmpfs before 6.6.
+	target=$work/data
+	;;
+loop)
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "SKIP: a loop device needs root"
+		exit 77
+	fi
+	truncate -s 64m "$work/backing"
+	loop=$(losetup --find --show "$work/backing")
+	target=$loop
+	;;
+*)
+	echo "usage: $0 PLUGIN file|loop" >&2
+	exit 2
+	;;
+esac
+
+echo "fio $(fio --version), engine $plugin, target $target ($kind)"
+{
+	job_header
+	verify_matrix "" "$target" "$size"
+	option_jobs opt- "$target" "$size"
+	printf '[sqpoll-verify-4k]\nfilename=%s\nsize=%s\nrw=randwrite\nbs=4k\niodepth=32\n' \
+		"$target" "$size"
+	printf 'sqthread_poll=1\nfixedbufs=1\nverify=crc32c\n'
+} >"$work/jobs.fio"
+run_fio "$work/jobs.fio" "$work/jobs.json"
+check "fio runs every job and exits 0" fio_exited_0 "$work/jobs.json"
+check "verify matrix on $kind" check_json "$work/jobs.json" only=verify- \
+	"verified=$(to_bytes $size)"
+# shellcheck disable=SC2046 # one word per clause
+check "vectored, fsync, write zeroes, trim on $kind" check_json "$work/jobs.json" \
+	$(option_clauses opt- "$size")
+check "sqthread_poll on $kind" check_json "$work/jobs.json" only=sqpoll- \
+	"verified=$(to_bytes $size)"
+summary

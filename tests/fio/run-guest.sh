@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# CTest entry: boot ONE emulated-NVMe guest (tests/vm/nvme-vm) and run every guest fio check
+# in it (tests/fio/guest.sh). The guest's writable share is the directory of the engine file,
+# in the build tree. Exit 77 (skipped) when no guest can boot here: not root, or QEMU missing.
+# Usage: tests/fio/run-guest.sh PLUGIN
+set -euo pipefail
+plugin=$(realpath "$1")
+repo=$(cd "$(dirname "$0")/../.." && pwd)
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "SKIP: booting the NVMe guest needs root"
+	exit 77
+fi
+if ! command -v qemu-system-x86_64 >/dev/null; then
+	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
+	exit 77
+fi
+cd "$(dirname "$plugin")"
+exec "$repo/tests/vm/nvme-vm" --timeout 1200 \
+	${RINGLINE_FIO_PRELOAD:+--env RINGLINE_FIO_PRELOAD=$RINGLINE_FIO_PRELOAD} \
+	-- "$repo/tests/fio/guest.sh" "$plugin"
