@@ -1,20 +1,38 @@
 // SPDX-License-Identifier: MIT
 /*
  * NVMe passthrough on a real kernel driver: run inside the emulated-NVMe guest
- * (tests/vm/nvme-vm), where /dev/ng0n1 has 512-byte LBAs and /dev/ng0n2 4096-byte LBAs.
- * Every test skips with a reason where those devices are absent.
+ * (tests/vm/nvme-vm), whose controller has a namespace with 512-byte LBAs and one with
+ * 4096-byte LBAs. Every test skips with a reason where those are absent.
  */
 #include <libnvme.h>
 
 #include "helpers.h"
 
-static const char *const ns_paths[] = {"/dev/ng0n1", "/dev/ng0n2"};
+/* [0]: the namespace with 512-byte LBAs, [1]: 4096-byte; as /dev/ngXnY and /dev/nvmeXnY. */
+static char ns_paths[2][32], blk_paths[2][32];
 
+/*
+ * Find the namespaces by LBA size, not by name: kernels since 6.8 scan namespaces in parallel,
+ * so ng0n1 is not always nsid 1.
+ */
 static void need_devices(void)
 {
-	for (int i = 0; i < 2; i++)
-		if (access(ns_paths[i], F_OK))
-			cr_skip_test("%s is absent: run inside tests/vm/nvme-vm", ns_paths[i]);
+	for (int n = 1; n <= 2; n++) {
+		char sys[64];
+		unsigned lba = 0;
+		FILE *f;
+
+		snprintf(sys, sizeof(sys), "/sys/block/nvme0n%d/queue/logical_block_size", n);
+		f = fopen(sys, "r");
+		if (!f || fscanf(f, "%u", &lba) != 1 || (lba != 512 && lba != 4096))
+			cr_skip_test("no nvme0n%d with 512- or 4096-byte LBAs: run inside "
+				     "tests/vm/nvme-vm", n);
+		fclose(f);
+		snprintf(ns_paths[lba == 4096], sizeof(ns_paths[0]), "/dev/ng0n%d", n);
+		snprintf(blk_paths[lba == 4096], sizeof(blk_paths[0]), "/dev/nvme0n%d", n);
+	}
+	if (!ns_paths[0][0] || !ns_paths[1][0])
+		cr_skip_test("the guest needs one 512-byte and one 4096-byte namespace");
 }
 
 static struct rl_nvme_dev *open_ns(struct rl_engine *e, int i, unsigned flags)
@@ -45,10 +63,9 @@ static int wait_res(struct rl_engine *e, int ret, struct done *d)
 /* The block device of a namespace, read or written with plain O_DIRECT syscalls. */
 static void blk_io(int i, int write, void *buf, size_t len, off_t off)
 {
-	char path[32];
+	const char *path = blk_paths[i];
 	int fd;
 
-	snprintf(path, sizeof(path), "/dev/nvme0n%d", i + 1);
 	fd = open(path, (write ? O_WRONLY : O_RDONLY) | O_DIRECT);
 	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
 	if (write)
@@ -92,6 +109,8 @@ Test(nvme_dev, passthrough_and_block_device_agree)
 		rl_nvme_close(dev);
 	}
 	rl_engine_destroy(e);
+	rl_free_aligned(w);
+	rl_free_aligned(r);
 }
 
 Test(nvme_dev, zeroes_deallocate_flush_compare)
@@ -138,6 +157,8 @@ Test(nvme_dev, zeroes_deallocate_flush_compare)
 		rl_nvme_close(dev);
 	}
 	rl_engine_destroy(e);
+	rl_free_aligned(w);
+	rl_free_aligned(r);
 }
 
 Test(nvme_dev, out_of_range_and_misfit_sizes)
@@ -161,6 +182,7 @@ Test(nvme_dev, out_of_range_and_misfit_sizes)
 	cr_assert(strstr(rl_engine_last_error(e), "LBA size 4096"), "%s", rl_engine_last_error(e));
 	cr_assert_eq(rl_engine_inflight(e), 0);
 	rl_engine_destroy(e);
+	rl_free_aligned(buf);
 }
 
 Test(nvme_dev, registered_and_vectored_paths_move_data)
@@ -193,6 +215,8 @@ Test(nvme_dev, registered_and_vectored_paths_move_data)
 		rl_nvme_close(dev);
 	}
 	rl_engine_destroy(e);
+	rl_free_aligned(w);
+	rl_free_aligned(r);
 }
 
 Test(nvme_dev, polled_path_moves_data)
@@ -241,6 +265,8 @@ Test(nvme_dev, polled_path_moves_data)
 		rl_nvme_close(dev);
 	}
 	rl_engine_destroy(e);
+	rl_free_aligned(w);
+	rl_free_aligned(r);
 }
 
 Test(nvme_dev, slab_exhaustion_and_close_in_flight)
@@ -275,6 +301,7 @@ Test(nvme_dev, slab_exhaustion_and_close_in_flight)
 	rl_engine_destroy(e);
 	for (int k = 0; k < 8; k++)
 		cr_assert_eq(d[k].calls, 1, "command %d: %d callbacks", k, d[k].calls);
+	rl_free_aligned(buf);
 }
 
 Test(nvme_dev, admin_identify_on_the_ring_matches_libnvme)
@@ -295,4 +322,5 @@ Test(nvme_dev, admin_identify_on_the_ring_matches_libnvme)
 	cr_assert_eq(ring_ctrl->mdts, ioctl_ctrl.mdts);
 	close(fd);
 	rl_engine_destroy(e);
+	rl_free_aligned(ring_ctrl);
 }

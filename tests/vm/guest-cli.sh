@@ -1,12 +1,22 @@
 #!/usr/bin/env bash
 # The ringline CLI on emulated NVMe, checked against nvme-cli and plain O_DIRECT block I/O.
-# Runs inside tests/vm/nvme-vm (ng0n1: 512-byte LBAs, ng0n2: 4096-byte LBAs).
+# Runs inside tests/vm/nvme-vm (one namespace with 512-byte LBAs, one with 4096-byte LBAs).
 # Usage: tests/vm/guest-cli.sh PATH-TO-ringline
 set -uo pipefail
 rl=${1:?usage: guest-cli.sh PATH-TO-ringline}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 pass=0 fail=0
+
+# The namespaces by LBA size, not by name: kernels since 6.8 scan namespaces in parallel, so
+# ng0n1 is not always nsid 1.
+for n in 1 2; do
+	case $(cat /sys/block/nvme0n$n/queue/logical_block_size) in
+	512) ng512=/dev/ng0n$n blk512=/dev/nvme0n$n ;;
+	4096) ng4k=/dev/ng0n$n blk4k=/dev/nvme0n$n ;;
+	esac
+done
+: "${ng512:?no namespace with 512-byte LBAs}" "${ng4k:?no namespace with 4096-byte LBAs}"
 
 check() { # check NAME COMMAND...: run a check, count and report it
 	local name=$1 start=$EPOCHREALTIME
@@ -64,8 +74,8 @@ health_matches() {
 # A read past the end is answered by the device: LBA Out of Range, exit 1.
 read_past_end_names_status() {
 	local cap
-	cap=$("$rl" identify /dev/ng0n1 --json | jq .capacity_bytes)
-	"$rl" read /dev/ng0n1 "$cap" 4096 --raw >/dev/null 2>"$work/err"
+	cap=$("$rl" identify "$ng512" --json | jq .capacity_bytes)
+	"$rl" read "$ng512" "$cap" 4096 --raw >/dev/null 2>"$work/err"
 	local rc=$?
 	cat "$work/err"
 	[ $rc -eq 1 ] && grep -q "LBA Out of Range" "$work/err"
@@ -74,15 +84,15 @@ read_past_end_names_status() {
 # Without --raw the same read is refused before submission, naming the namespace size.
 read_past_end_refused() {
 	local cap
-	cap=$("$rl" identify /dev/ng0n1 --json | jq .capacity_bytes)
-	"$rl" read /dev/ng0n1 "$cap" 4096 >/dev/null 2>"$work/err"
+	cap=$("$rl" identify "$ng512" --json | jq .capacity_bytes)
+	"$rl" read "$ng512" "$cap" 4096 >/dev/null 2>"$work/err"
 	local rc=$?
 	cat "$work/err"
 	[ $rc -eq 2 ] && grep -q "past the end" "$work/err"
 }
 
 small_io_on_4k_refused() {
-	"$rl" read /dev/ng0n2 0 512 >/dev/null 2>"$work/err"
+	"$rl" read "$ng4k" 0 512 >/dev/null 2>"$work/err"
 	local rc=$?
 	cat "$work/err"
 	[ $rc -eq 2 ] && grep -q "LBA size 4096" "$work/err"
@@ -115,25 +125,26 @@ bench_passthrough() {
 }
 
 list_shows_namespaces() {
-	"$rl" list --json | tee /dev/stderr | jq -e '
+	"$rl" list --json | tee /dev/stderr |
+		jq -e --arg s "$ng512" --arg b "$ng4k" --arg sb "$blk512" '
 		(map({(.generic_device): .}) | add) as $d
-		| $d["/dev/ng0n1"].lba_size == 512 and $d["/dev/ng0n2"].lba_size == 4096
-		and $d["/dev/ng0n1"].block_device == "/dev/nvme0n1"' >/dev/null
+		| $d[$s].lba_size == 512 and $d[$b].lba_size == 4096 and $d[$s].block_device == $sb' \
+		>/dev/null
 }
 
-check "identify ng0n1 matches nvme-cli" identify_matches /dev/ng0n1
-check "identify ng0n2 matches nvme-cli" identify_matches /dev/ng0n2
-check "identify via /dev/nvme0n2 resolves to ng0n2" identify_matches /dev/nvme0n2
-check "health matches nvme smart-log" health_matches /dev/ng0n1
+check "identify $ng512 (512-byte LBAs) matches nvme-cli" identify_matches "$ng512"
+check "identify $ng4k (4096-byte LBAs) matches nvme-cli" identify_matches "$ng4k"
+check "identify via $blk4k resolves to $ng4k" identify_matches "$blk4k"
+check "health matches nvme smart-log" health_matches "$ng512"
 check "read past the end: LBA Out of Range, exit 1" read_past_end_names_status
 check "read past the end without --raw: refused, exit 2" read_past_end_refused
 check "512-byte read on the 4096-byte namespace refused" small_io_on_4k_refused
-check "data verbs on ng0n1 agree with /dev/nvme0n1" data_verbs /dev/ng0n1 /dev/nvme0n1
-check "data verbs on ng0n2 agree with /dev/nvme0n2" data_verbs /dev/ng0n2 /dev/nvme0n2
-check "lat on ng0n1 is passthrough" bench_passthrough lat /dev/ng0n1 --count 200
-check "bench randrw on ng0n2" bench_passthrough bench /dev/ng0n2 --rw randrw --count 1000
-check "bench --passthrough on /dev/nvme0n1" bench_passthrough bench /dev/nvme0n1 --passthrough --count 500
-check "bench --poll on ng0n1" bench_passthrough bench /dev/ng0n1 --poll --qd 4 --count 200
+check "data verbs on $ng512 agree with $blk512" data_verbs "$ng512" "$blk512"
+check "data verbs on $ng4k agree with $blk4k" data_verbs "$ng4k" "$blk4k"
+check "lat on $ng512 is passthrough" bench_passthrough lat "$ng512" --count 200
+check "bench randrw on $ng4k" bench_passthrough bench "$ng4k" --rw randrw --count 1000
+check "bench --passthrough on $blk512" bench_passthrough bench "$blk512" --passthrough --count 500
+check "bench --poll on $ng512" bench_passthrough bench "$ng512" --poll --qd 4 --count 200
 check "list shows both namespaces" list_shows_namespaces
 
 echo "guest-cli: $pass passed, $fail failed"
