@@ -6,12 +6,5 @@ set -euo pipefail
 build=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: booting the NVMe guest needs root"
-	exit 77
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
-	exit 77
-fi
+tests/vm/can-boot || exit $?
 exec tests/vm/nvme-vm --timeout 900 -- tests/control/guest-control.sh "$build/tools/ringline"

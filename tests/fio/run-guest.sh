@@ -7,14 +7,7 @@ set -euo pipefail
 plugin=$(realpath "$1")
 repo=$(cd "$(dirname "$0")/../.." && pwd)
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: booting the NVMe guest needs root"
-	exit 77
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
-	exit 77
-fi
+"$repo/tests/vm/can-boot" || exit $?
 case $plugin in
 "$repo"/*) ;;
 *)

@@ -7,13 +7,6 @@ build=$(realpath "$1")
 kernel=${2:-6.1}
 cd "$(dirname "$0")/../.."
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: booting the NVMe guest needs root"
-	exit 77
-fi
-if ! command -v qemu-system-x86_64 >/dev/null; then
-	echo "SKIP: qemu-system-x86_64 is missing (scripts/setup installs it)"
-	exit 77
-fi
+tests/vm/can-boot || exit $?
 exec tests/vm/nvme-vm --kernel "$kernel" --timeout 1200 -- sh -c \
 	"'$build/tests/test_nvme_dev' --jobs 1 && tests/vm/guest-cli.sh '$build/tools/ringline'"
