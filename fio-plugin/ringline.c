@@ -262,11 +262,14 @@ static enum fio_q_status rl_fio_queue(struct thread_data *td, struct io_u *io_u)
  * Submit what is queued, stamping its issue time as fio's io_uring engine does. With
  * DEFER_TASKRUN completions are posted only when the ring is entered to get events, so the
  * submission takes the ready completions in the same entry, as fio's engine does too;
- * submitting alone would leave getevents() to enter again, about once per batch.
+ * submitting alone would leave getevents() to enter again, about once per batch. Not with
+ * hipri: polled commands complete only when getevents() polls for them, and getting events
+ * would enter the interrupt ring too, a system call per batch for nothing.
  */
 static int rl_fio_commit(struct thread_data *td)
 {
 	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_options *o = td->eo;
 	struct timespec now;
 	int ret;
 
@@ -281,7 +284,7 @@ static int rl_fio_commit(struct thread_data *td)
 	}
 	io_u_mark_submit(td, ld->nqueued);
 	ld->nqueued = 0;
-	if (rl_engine_features(ld->e) & RL_FEAT_DEFER_TASKRUN)
+	if (!o->hipri && (rl_engine_features(ld->e) & RL_FEAT_DEFER_TASKRUN))
 		ret = rl_engine_poll(ld->e, 0, 0);
 	else
 		ret = rl_engine_submit(ld->e);

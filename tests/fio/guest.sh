@@ -17,6 +17,8 @@ work=$(mktemp -d)
 # O_DIRECT (the guest's tmpfs has none before Linux 6.6).
 scratch=$(mktemp -d "$PWD/rl-fio-guest.XXXXXX")
 trap 'rm -rf "$work" "$scratch"' EXIT
+# fio leaves verify state files in its working directory: keep them in the scratch directory.
+cd "$scratch"
 
 echo "guest $(uname -r), $(fio --version), engine $plugin"
 {
