@@ -34,33 +34,13 @@ ringline=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
 	die "build ringline first: cmake -B build && cmake --build build (no executable at $ringline)"
 [ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
-bytes=$(numfmt --from=iec "$size") || die "bad SIZE '$size'"
-((bytes >= 1048576 && bytes % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 1M"
-
 fio_src=$("$root/scripts/fio-source" | tail -n1)
 t_io_uring=$fio_src/t/io_uring
 
 work=$(mktemp -d /tmp/ringline-dio-tmpfs.XXXXXX)
-mnt=$work/mnt
-mkdir "$mnt"
-cleanup() {
-	# Lazy unmount: a tool killed by ^C may still hold the file for a moment.
-	mountpoint -q "$mnt" && umount -l "$mnt"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-
-# A private tmpfs keeps the file off /dev/shm's shared quota; fall back to
-# /dev/shm where mounting is not allowed (not root).
-if mount -t tmpfs -o mode=0700 ringline-dio "$mnt" 2>/dev/null; then
-	file=$mnt/data
-else
-	file=$(mktemp /dev/shm/ringline-dio.XXXXXX)
-	trap 'rm -f "$file"; cleanup' EXIT
-fi
-echo "filling $file with $size of random data..."
-head -c "$bytes" /dev/urandom >"$file"
+file=$(bench_tmpfs_file dio "$size")
 
 # Each run_* prints the tool's IOPS on stdout; its raw output stays in $work/<tool>.log.
 

@@ -19,8 +19,6 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-# shellcheck source=bench/fio-lib.sh
-. "$root/bench/fio-lib.sh"
 
 if [ "${1:-}" != --inside ]; then
 	cd "$root"
@@ -65,7 +63,6 @@ echo "fio job options for both: $(job)"
 echo "4 KiB passthrough randread, QD32, 1 job, ${runtime}s x ${rounds} rounds, interrupts"
 bench_rounds fio_ringline fio_io_uring_cmd
 bench_ratio fio_ringline fio_io_uring_cmd "$target"
-paired_ratio fio_ringline fio_io_uring_cmd
 if [ "$poll" = 1 ]; then
 	echo
 	echo "the same, polled (hipri=1 for both)"
@@ -74,5 +71,4 @@ if [ "$poll" = 1 ]; then
 	bench_results=() bench_median=()
 	bench_rounds fio_ringline fio_io_uring_cmd
 	bench_ratio fio_ringline fio_io_uring_cmd "$target"
-paired_ratio fio_ringline fio_io_uring_cmd
 fi

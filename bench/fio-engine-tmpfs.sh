@@ -6,7 +6,7 @@
 #
 # Why tmpfs: it takes O_DIRECT and has no device behind it, so the run measures each engine's
 # cost per I/O. The machine is shared and noisy: the engines run interleaved, several rounds,
-# in a rotating order, and only the ratio of the medians within one run means anything.
+# in a rotating order, and only ratios within one run mean anything (bench_ratio, bench/lib.sh).
 #
 # Usage: bench/fio-engine-tmpfs.sh      (as root to mount a private tmpfs; else /dev/shm)
 # Env:   SECONDS   run time per engine and round (default 5)
@@ -26,31 +26,13 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-# shellcheck source=bench/fio-lib.sh
-. "$root/bench/fio-lib.sh"
 engine=$(realpath -m "${RINGLINE_FIO:-$root/build/fio-plugin/ringline}")
 [ -f "$engine" ] || die "build the fio engine first: scripts/fio-source, then cmake -B build && cmake --build build (no engine at $engine)"
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
-bytes=$(numfmt --from=iec "$size") || die "bad SIZE '$size'"
-((bytes >= 1048576 && bytes % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 1M"
-
 work=$(mktemp -d /tmp/ringline-fio-tmpfs.XXXXXX)
-mnt=$work/mnt
-mkdir "$mnt"
-cleanup() {
-	mountpoint -q "$mnt" && umount -l "$mnt"
-	rm -rf "$work"
-}
-trap cleanup EXIT
+trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
-if mount -t tmpfs -o mode=0700 ringline-fio "$mnt" 2>/dev/null; then
-	file=$mnt/data
-else
-	file=$(mktemp /dev/shm/ringline-fio.XXXXXX)
-	trap 'rm -f "$file"; cleanup' EXIT
-fi
-echo "filling $file with $size of random data..."
-head -c "$bytes" /dev/urandom >"$file"
+file=$(bench_tmpfs_file fio "$size")
 
 # The job, identical for both engines. No random map, clock reads or repeatable seed: the
 # engines' cost, not fio's bookkeeping.
@@ -77,4 +59,3 @@ echo "fio job options for both: ${job[*]}"
 echo "4 KiB O_DIRECT randread, QD32, 1 job, ${size} file, ${runtime}s x ${rounds} rounds"
 bench_rounds fio_ringline fio_io_uring
 bench_ratio fio_ringline fio_io_uring "$target"
-paired_ratio fio_ringline fio_io_uring

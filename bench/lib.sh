@@ -1,4 +1,4 @@
-# shellcheck shell=bash
+# shellcheck shell=bash disable=SC2154 # rounds and work are the sourcing script's
 # Shared pieces of ringline's benchmarks: interleaved rounds, parsers, medians, ratios.
 # The machine is shared and noisy, so tools run interleaved in a rotating order over several
 # rounds and only ratios within one run mean anything.
@@ -66,12 +66,55 @@ bench_rounds() {
 	done
 }
 
-# bench_ratio NUM DEN [TARGET]: print NUM/DEN of the medians, and PASS or BELOW TARGET.
+# bench_ratio NUM DEN [TARGET]: NUM/DEN two ways. The tools of one round run back to back and
+# share that moment's load, so the median of the per-round ratios is steadier than the ratio of
+# the medians on a machine whose speed drifts during the run: it is the one judged against
+# TARGET (PASS or BELOW TARGET). The quartiles of the per-round ratios show the spread.
 bench_ratio() {
-	awk -v n="${bench_median[$1]}" -v d="${bench_median[$2]}" -v nn="$1" -v dn="$2" \
-		-v target="${3:-}" 'BEGIN {
-		if (target == "") { printf "ratio %s/%s=%.3f\n", nn, dn, n / d; exit }
-		printf "ratio %s/%s=%.3f (target >= %.2f): %s\n", nn, dn, n / d, target,
-			(n / d >= target ? "PASS" : "BELOW TARGET")
+	local n d r=() i
+	read -ra n <<<"${bench_results[$1]}"
+	read -ra d <<<"${bench_results[$2]}"
+	for i in "${!n[@]}"; do
+		r+=("$(awk -v a="${n[i]}" -v b="${d[i]}" 'BEGIN { print a / b }')")
+	done
+	printf '%s\n' "${r[@]}" | sort -g | awk -v nn="$1" -v dn="$2" -v target="${3:-}" \
+		-v mn="${bench_median[$1]}" -v md="${bench_median[$2]}" '
+	function q(p,  x) { x = 1 + (NR - 1) * p; return v[int(x)] + (x - int(x)) * (v[int(x) + 1] - v[int(x)]) }
+	{ v[NR] = $1 }
+	END {
+		m = q(0.5)
+		printf "ratio %s/%s: per-round median %.3f (quartiles %.3f-%.3f, %d rounds), " \
+			"ratio of medians %.3f", nn, dn, m, q(0.25), q(0.75), NR, mn / md
+		if (target != "")
+			printf " (target >= %.2f): %s", target, (m >= target ? "PASS" : "BELOW TARGET")
+		printf "\n"
 	}'
+}
+
+# bench_tmpfs_file NAME SIZE: create $work/NAME filled with SIZE (IEC suffixes) of random data on
+# a private tmpfs (root), else in /dev/shm, and print its path. tmpfs takes O_DIRECT and has no
+# device behind it, so a run measures each tool's cost per I/O. Needs $work; removed with it by
+# bench_cleanup.
+bench_tmpfs_file() {
+	local name=$1 bytes file
+	bytes=$(numfmt --from=iec "$2") || die "bad SIZE '$2'"
+	((bytes >= 1048576 && bytes % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 1M"
+	mkdir -p "$work/mnt"
+	if mount -t tmpfs -o mode=0700 "ringline-$name" "$work/mnt" 2>/dev/null; then
+		file=$work/mnt/$name
+	else
+		file=$(mktemp "/dev/shm/ringline-$name.XXXXXX")
+		echo "$file" >>"$work/shm-files"
+	fi
+	echo "filling $file with $2 of random data..." >&2
+	head -c "$bytes" /dev/urandom >"$file"
+	echo "$file"
+}
+
+# bench_cleanup: the EXIT trap of a script that set $work. Lazy unmount: a tool killed by ^C
+# may still hold the file for a moment.
+bench_cleanup() {
+	mountpoint -q "$work/mnt" 2>/dev/null && umount -l "$work/mnt"
+	[ -f "$work/shm-files" ] && xargs rm -f <"$work/shm-files"
+	rm -rf "$work"
 }

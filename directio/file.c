@@ -22,18 +22,22 @@ struct rl_file {
 	int blkdev;
 };
 
-/* statx(STATX_DIOALIGN) first; block devices fall back to BLKSSZGET, files (tmpfs) to 512. */
+/*
+ * statx(STATX_DIOALIGN) first; block devices fall back to BLKSSZGET, files (tmpfs) to 512.
+ * The alignments are powers of two (check_io() relies on it), as the kernel reports them.
+ */
 static void discover_alignment(struct rl_file *f, int fd)
 {
 	struct statx stx;
 	int ssz;
 
 	if (statx(fd, "", AT_EMPTY_PATH, STATX_DIOALIGN, &stx) == 0 &&
-	    (stx.stx_mask & STATX_DIOALIGN) && stx.stx_dio_offset_align) {
+	    (stx.stx_mask & STATX_DIOALIGN) && rl__is_pow2(stx.stx_dio_offset_align) &&
+	    rl__is_pow2(stx.stx_dio_mem_align)) {
 		f->mem_align = stx.stx_dio_mem_align;
 		f->off_align = stx.stx_dio_offset_align;
 		f->align_source = "statx";
-	} else if (f->blkdev && ioctl(fd, BLKSSZGET, &ssz) == 0 && ssz > 0) {
+	} else if (f->blkdev && ioctl(fd, BLKSSZGET, &ssz) == 0 && rl__is_pow2((uint32_t)ssz)) {
 		f->mem_align = f->off_align = (uint32_t)ssz;
 		f->align_source = "BLKSSZGET";
 	} else {
@@ -159,15 +163,15 @@ static int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t o
 {
 	struct rl_engine *e = f->t.e;
 
-	if (buf && (uintptr_t)buf % f->mem_align)
+	if (buf && rl__mod_pow2((uintptr_t)buf, f->mem_align))
 		return rl__error(e, -EINVAL,
 				 "%s: buffer address %p is not aligned to the memory alignment %u",
 				 f->t.name, buf, f->mem_align);
-	if (off % f->off_align)
+	if (rl__mod_pow2(off, f->off_align))
 		return rl__error(e, -EINVAL,
 				 "%s: offset %llu is not a multiple of the offset alignment %u",
 				 f->t.name, (unsigned long long)off, f->off_align);
-	if (len == 0 || len % f->off_align)
+	if (len == 0 || rl__mod_pow2(len, f->off_align))
 		return rl__error(e, -EINVAL,
 				 "%s: length %llu is not a non-zero multiple of the alignment %u",
 				 f->t.name, (unsigned long long)len, f->off_align);
@@ -237,12 +241,12 @@ static int submit_rwv(struct rl_file *f, int write, const struct iovec *iov, int
 		return rl__error(f->t.e, -EINVAL, "%s: %d iovecs: expected 1 to %d", f->t.name,
 				 iovcnt, IOV_MAX);
 	for (int i = 0; i < iovcnt; i++) {
-		if ((uintptr_t)iov[i].iov_base % f->mem_align)
+		if (rl__mod_pow2((uintptr_t)iov[i].iov_base, f->mem_align))
 			return rl__error(f->t.e, -EINVAL,
 					 "%s: iovec %d: buffer address %p is not aligned to the "
 					 "memory alignment %u",
 					 f->t.name, i, iov[i].iov_base, f->mem_align);
-		if (iov[i].iov_len % f->off_align)
+		if (rl__mod_pow2(iov[i].iov_len, f->off_align))
 			return rl__error(f->t.e, -EINVAL,
 					 "%s: iovec %d: length %zu is not a multiple of the "
 					 "alignment %u",

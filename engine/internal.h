@@ -113,6 +113,13 @@ struct rl__buf {
 	size_t len;
 };
 
+/* A registered buffer in rl_engine.buf_order, which rl__buf_index() searches. */
+struct rl__buf_range {
+	uintptr_t addr;
+	uintptr_t end;
+	unsigned slot;
+};
+
 enum rl__kind { RL__KIND_FILE, RL__KIND_NVME };
 
 /* Failed completions by code (-errno, or an NVMe status); codes past the table count in other. */
@@ -164,13 +171,15 @@ struct rl_engine {
 	struct io_uring pring; /* IOPOLL ring, when RL_FEAT_IOPOLL */
 	unsigned pinflight;    /* commands in flight on pring */
 	bool no_latency;       /* struct rl_engine_opts: no per-command timestamps */
+	uint64_t reap_now;     /* while completions are dispatched: the clock read at reaping */
 	unsigned features;
 	const char *feature_note[RL_FEAT_COUNT];
 	struct rl__slab slab;
 	struct rl__files files;
 	struct rl__buf *bufs;
 	unsigned nbufs;
-	unsigned bufs_hi; /* slots at and above this index are free */
+	struct rl__buf_range *buf_order; /* registered buffers sorted by address */
+	unsigned nbuf_order;
 	struct rl_target *targets;
 	struct rl__net *net;  /* sockets and ring events, created on first use (engine/net.c) */
 	unsigned net_pending; /* socket operations, timers and watches in flight */
@@ -181,6 +190,17 @@ struct rl_engine {
 	int stop;
 	char err[512];
 };
+
+static inline bool rl__is_pow2(uint64_t v)
+{
+	return v && !(v & (v - 1));
+}
+
+/* @v % @pow2 without a division; @pow2 is a power of two (O_DIRECT alignments, LBA sizes). */
+static inline uint64_t rl__mod_pow2(uint64_t v, uint64_t pow2)
+{
+	return v & (pow2 - 1);
+}
 
 static inline uint64_t rl__now_ns(void)
 {

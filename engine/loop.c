@@ -54,8 +54,12 @@ void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
 	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
 	c->target->inflight++;
 	e->pinflight += c->polled;
+	/*
+	 * One clock read per reaped batch, not per command: a command submitted from a completion
+	 * callback is timed from the moment its batch was reaped (microseconds early at most).
+	 */
 	if (!e->no_latency)
-		c->t_submit = rl__now_ns();
+		c->t_submit = e->reap_now ? e->reap_now : rl__now_ns();
 }
 
 void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
@@ -133,7 +137,7 @@ static int reap_ring(struct rl_engine *e, struct io_uring *ring, int big)
 
 	while (io_uring_peek_cqe(ring, &cqe) == 0) {
 		if (!now)
-			now = rl__now_ns();
+			e->reap_now = now = rl__now_ns();
 		ud = cqe->user_data;
 		res = cqe->res;
 		flags = cqe->flags;
@@ -142,6 +146,7 @@ static int reap_ring(struct rl_engine *e, struct io_uring *ring, int big)
 		rl__dispatch(e, ud, res, flags, result, now);
 		n++;
 	}
+	e->reap_now = 0;
 	return n;
 }
 

@@ -80,24 +80,25 @@ uint32_t rl_target_mem_align(const struct rl_target *t)
 static int to_lba(struct rl_target *t, uint64_t off, uint64_t len, uint64_t *slba, uint32_t *nlb)
 {
 	const struct rl_nvme_info *in = rl_nvme_info(as_nvme(t));
+	unsigned shift = (unsigned)__builtin_ctz(in->lba_size); /* a power of two */
 
 	if (in->extended)
 		return rl__error(t->e, -EOPNOTSUPP,
 				 "%s: byte-offset I/O does not apply to an extended-LBA format "
 				 "(metadata interleaved): use rl_nvme_read()/rl_nvme_write()",
 				 t->name);
-	if (off % in->lba_size)
+	if (rl__mod_pow2(off, in->lba_size))
 		return rl__error(t->e, -EINVAL, "%s: offset %llu is not a multiple of the LBA size %u",
 				 t->name, (unsigned long long)off, in->lba_size);
-	if (len == 0 || len % in->lba_size)
+	if (len == 0 || rl__mod_pow2(len, in->lba_size))
 		return rl__error(t->e, -EINVAL,
 				 "%s: length %llu is not a non-zero multiple of the LBA size %u",
 				 t->name, (unsigned long long)len, in->lba_size);
-	if (len / in->lba_size > 65536)
+	if (len >> shift > 65536)
 		return rl__error(t->e, -EINVAL, "%s: length %llu is above 65536 blocks of %u bytes",
 				 t->name, (unsigned long long)len, in->lba_size);
-	*slba = off / in->lba_size;
-	*nlb = (uint32_t)(len / in->lba_size);
+	*slba = off >> shift;
+	*nlb = (uint32_t)(len >> shift);
 	return 0;
 }
 
