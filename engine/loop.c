@@ -208,15 +208,22 @@ int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms)
 	int done = 0, ret;
 
 	if (!min_complete) {
-		/* With DEFER_TASKRUN completions are posted only when we enter the kernel. */
-		if (e->features & RL_FEAT_IOPOLL) {
+		/*
+		 * Enter a ring only when it has work: SQEs to submit, or commands in flight whose
+		 * completions may be waiting (with DEFER_TASKRUN they are posted only when the ring
+		 * is entered; polled ones only when it is polled).
+		 */
+		if ((e->features & RL_FEAT_IOPOLL) &&
+		    (e->pinflight || io_uring_sq_ready(&e->pring))) {
 			ret = io_uring_submit_and_get_events(&e->pring);
 			if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
 				return ret;
 		}
-		ret = io_uring_submit_and_get_events(&e->ring);
-		if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
-			return ret;
+		if (rl__engine_busy(e) > e->pinflight || io_uring_sq_ready(&e->ring)) {
+			ret = io_uring_submit_and_get_events(&e->ring);
+			if (ret < 0 && ret != -EINTR && ret != -EBUSY && ret != -EAGAIN)
+				return ret;
+		}
 		return reap(e);
 	}
 	while ((unsigned)done < min_complete) {
