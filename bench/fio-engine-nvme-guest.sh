@@ -26,7 +26,9 @@ if [ "${1:-}" != --inside ]; then
 	cmake -S . -B build -DFIO_SOURCE_DIR="$fio_src" >/dev/null
 	cmake --build build -j "$(nproc)" >/dev/null
 	[ -f build/fio-plugin/ringline ] || die "the fio engine was not built (see cmake's output)"
-	exec tests/vm/nvme-vm --env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
+	# Up to 20 s of start-up per fio run in the slow guest, on top of its run time.
+	exec tests/vm/nvme-vm --timeout $((300 + rounds * (poll + 1) * 2 * (runtime + 20))) \
+		--env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
 		-- bench/fio-engine-nvme-guest.sh --inside
 fi
 

@@ -23,7 +23,9 @@ if [ "${1:-}" != --inside ]; then
 	cd "$root"
 	fio_src=$(scripts/fio-source | tail -n1)
 	cmake -S . -B build >/dev/null && cmake --build build -j "$(nproc)" >/dev/null
-	exec tests/vm/nvme-vm --env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
+	# Up to 20 s of start-up per tool run in the slow guest, on top of its run time.
+	exec tests/vm/nvme-vm --timeout $((300 + rounds * (poll + 1) * 3 * (runtime + 20))) \
+		--env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
 		--env T_IO_URING="$fio_src/t/io_uring" -- bench/nvme-guest.sh --inside
 fi
 

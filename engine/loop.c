@@ -56,7 +56,8 @@ void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
 	e->pinflight += c->polled;
 	/*
 	 * One clock read per reaped batch, not per command: a command submitted from a completion
-	 * callback is timed from the moment its batch was reaped (microseconds early at most).
+	 * callback is timed from the moment its batch was reaped, early by at most the time the
+	 * batch's callbacks take.
 	 */
 	if (!e->no_latency)
 		c->t_submit = e->reap_now ? e->reap_now : rl__now_ns();
