@@ -29,9 +29,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-ringline=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
-[ -x "$ringline" ] ||
-	die "build ringline first: cmake -B build && cmake --build build (no executable at $ringline)"
+ringline=$(bench_ringline)
 command -v wrk >/dev/null || die "wrk is missing (Debian package wrk; scripts/setup installs it)"
 [ "$runtime" -ge 2 ] || die "SECONDS must be at least 2"
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"

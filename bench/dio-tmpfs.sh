@@ -28,10 +28,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-# Resolve RINGLINE against the caller's directory, the default against the repo.
-ringline=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
-[ -x "$ringline" ] ||
-	die "build ringline first: cmake -B build && cmake --build build (no executable at $ringline)"
+ringline=$(bench_ringline)
 [ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
 fio_src=$("$root/scripts/fio-source" | tail -n1)

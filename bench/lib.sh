@@ -1,4 +1,4 @@
-# shellcheck shell=bash disable=SC2154 # rounds and work are the sourcing script's
+# shellcheck shell=bash disable=SC2154 # rounds, root and work are the sourcing script's
 # Shared pieces of ringline's benchmarks: interleaved rounds, parsers, medians, ratios.
 # The machine is shared and noisy, so tools run interleaved in a rotating order over several
 # rounds and only ratios within one run mean anything.
@@ -89,6 +89,16 @@ bench_ratio() {
 			printf " (target >= %.2f): %s", target, (m >= target ? "PASS" : "BELOW TARGET")
 		printf "\n"
 	}'
+}
+
+# bench_ringline: the ringline executable to measure, checked: $RINGLINE resolved against the
+# caller's directory, else the repository's build. Needs $root.
+bench_ringline() {
+	local r
+	r=$(realpath -m "${RINGLINE:-$root/build/tools/ringline}")
+	[ -x "$r" ] ||
+		die "build ringline first: cmake -B build && cmake --build build (no executable at $r)"
+	echo "$r"
 }
 
 # bench_tmpfs_file NAME SIZE: create $work/NAME filled with SIZE (IEC suffixes) of random data on

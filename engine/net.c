@@ -59,6 +59,24 @@ int rl__net_get(struct rl_engine *e, struct rl__net **out)
 
 /* ---- socket state: connection table, buffer ring, send pool -------------------------------- */
 
+/* The socket state's memory; the buffer ring must already be unregistered from the ring. */
+static void sockets_free(struct rl__net *n)
+{
+	if (n->br)
+		munmap(n->br, n->br_size);
+	free(n->conns);
+	free(n->listeners);
+	free(n->bufs);
+	free(n->bufmem);
+	free(n->pool);
+	n->br = NULL;
+	n->conns = NULL;
+	n->listeners = NULL;
+	n->bufs = NULL;
+	n->bufmem = NULL;
+	n->pool = NULL;
+}
+
 static int sockets_init(struct rl_engine *e, struct rl__net *n)
 {
 	struct io_uring_buf_reg reg = {0};
@@ -130,19 +148,7 @@ static int sockets_init(struct rl_engine *e, struct rl__net *n)
 	n->sockets = 1;
 	return 0;
 err:
-	if (n->br)
-		munmap(n->br, n->br_size);
-	free(n->conns);
-	free(n->listeners);
-	free(n->bufs);
-	free(n->bufmem);
-	free(n->pool);
-	n->br = NULL;
-	n->conns = NULL;
-	n->listeners = NULL;
-	n->bufs = NULL;
-	n->bufmem = NULL;
-	n->pool = NULL;
+	sockets_free(n);
 	return ret;
 }
 
@@ -1182,12 +1188,7 @@ void rl__net_fini(struct rl_engine *e)
 			listener_maybe_free(n, l);
 		}
 		io_uring_unregister_buf_ring(&e->ring, BUF_GROUP);
-		munmap(n->br, n->br_size);
-		free(n->conns);
-		free(n->listeners);
-		free(n->bufs);
-		free(n->bufmem);
-		free(n->pool);
+		sockets_free(n);
 	}
 	free(n);
 	e->net = NULL;

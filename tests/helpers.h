@@ -4,6 +4,7 @@
 #define RINGLINE_TEST_HELPERS_H
 
 #include <criterion/criterion.h>
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -39,6 +40,19 @@ static inline struct rl_engine *engine_new(unsigned max_inflight)
 	o.max_inflight = max_inflight;
 	cr_assert_eq(rl_engine_create(&o, &e), 0, "engine create failed");
 	return e;
+}
+
+/* Open file descriptors of this process (for checks that nothing is left behind). */
+static inline int count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	cr_assert_not_null(d, "opendir /proc/self/fd: %s", strerror(errno));
+	while (readdir(d))
+		n++;
+	closedir(d);
+	return n - 1; /* the directory's own descriptor */
 }
 
 /* Reap until nothing is in flight. */

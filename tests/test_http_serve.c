@@ -4,7 +4,6 @@
  * complete or are cancelled and reaped, no descriptor and no fixed-file slot is left, exit 0.
  * In process (ctl_serve(), to count /proc/self/fd and the engine's slots) and as the binary.
  */
-#include <dirent.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -12,17 +11,6 @@
 #include "http_helpers.h"
 
 extern char **environ;
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n - 1; /* the directory's own descriptor */
-}
 
 struct killer {
 	char addr[128];

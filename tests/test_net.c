@@ -5,7 +5,6 @@
  * peer that never reads, close after drain, teardown with connections open, and storage I/O on
  * the same loop. Clients run in a thread with plain blocking sockets; traffic stays on loopback.
  */
-#include <dirent.h>
 #include <poll.h>
 #include <pthread.h>
 #include <sys/eventfd.h>
@@ -496,17 +495,6 @@ Test(net, timers_and_watches)
 	cr_assert_lt(rl__now_ns() - start, 2000000000ull);
 	close(efd);
 	rl_engine_destroy(e);
-}
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (readdir(d))
-		n++;
-	closedir(d);
-	return n;
 }
 
 static void hold_client(struct client *c)
