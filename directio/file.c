@@ -159,7 +159,7 @@ int rl_file_is_blockdev(const struct rl_file *f)
 	return f->blkdev;
 }
 
-static int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
+static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
 {
 	struct rl_engine *e = f->t.e;
 
@@ -183,7 +183,7 @@ static int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t o
 	return 0;
 }
 
-static int submit_rw(struct rl_file *f, int write, void *buf, size_t len, uint64_t off,
+static inline int submit_rw(struct rl_file *f, int write, void *buf, size_t len, uint64_t off,
 		     rl_complete_fn cb, void *arg)
 {
 	struct io_uring_sqe *sqe;

@@ -404,15 +404,15 @@ int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len)
 {
 	const struct rl__buf_range *o = e->buf_order;
 	uintptr_t a = (uintptr_t)addr;
-	unsigned lo = 0, hi = e->nbuf_order, mid;
+	unsigned n = e->nbuf_order, half;
 
-	/* Find the last buffer that starts at or before @addr. */
-	while (lo < hi) {
-		mid = (lo + hi) / 2;
-		if (o[mid].addr <= a)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (!n)
+		return -1;
+	/* The last buffer that starts at or before @addr, or the first one if none does. */
+	while (n > 1) {
+		half = n / 2;
+		o = o[half].addr <= a ? o + half : o;
+		n -= half;
 	}
-	return lo && a + len <= o[lo - 1].end ? (int)o[lo - 1].slot : -1;
+	return o->addr <= a && a + len <= o->end ? (int)o->slot : -1;
 }

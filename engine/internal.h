@@ -78,14 +78,50 @@ struct rl__slab {
 	uint32_t free_head;
 };
 
+#define RL__SLAB_END UINT32_MAX
+
 int rl__slab_init(struct rl__slab *s, uint32_t cap);
 void rl__slab_fini(struct rl__slab *s);
-/* NULL when every slot is in use. */
-struct rl__cmd *rl__slab_get(struct rl__slab *s, uint32_t *slot);
+
+/* NULL when every slot is in use. Inline, as put and lookup: they run once per command. */
+static inline struct rl__cmd *rl__slab_get(struct rl__slab *s, uint32_t *slot)
+{
+	struct rl__cmd *c;
+
+	if (s->free_head == RL__SLAB_END)
+		return NULL;
+	*slot = s->free_head;
+	c = &s->cmds[*slot];
+	s->free_head = c->next_free;
+	s->nfree--;
+	c->in_use = 1;
+	return c;
+}
+
 /* Frees @slot and advances its generation. */
-void rl__slab_put(struct rl__slab *s, uint32_t slot);
+static inline void rl__slab_put(struct rl__slab *s, uint32_t slot)
+{
+	struct rl__cmd *c = &s->cmds[slot];
+
+	c->in_use = 0;
+	c->gen = (c->gen + 1) & RL__GEN_MASK;
+	c->next_free = s->free_head;
+	s->free_head = slot;
+	s->nfree++;
+}
+
 /* The slot's command if it is in use with generation @gen, else NULL (a stale CQE). */
-struct rl__cmd *rl__slab_lookup(struct rl__slab *s, uint32_t slot, uint32_t gen);
+static inline struct rl__cmd *rl__slab_lookup(struct rl__slab *s, uint32_t slot, uint32_t gen)
+{
+	struct rl__cmd *c;
+
+	if (slot >= s->cap)
+		return NULL;
+	c = &s->cmds[slot];
+	if (!c->in_use || c->gen != gen)
+		return NULL;
+	return c;
+}
 
 /*
  * The fixed-file table: one sparse registered table split in regions. A handle is
@@ -218,12 +254,16 @@ int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
  * Submission in two steps: rl__cmd_begin() takes a slot and an SQE (-EBUSY when either is
  * exhausted), the caller preps the SQE, and rl__cmd_commit() stamps user_data and the fixed file.
  */
-struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
-			      void *arg, struct io_uring_sqe **sqe);
-/* The same on a given ring: admin commands of a polled device go to the interrupt ring. */
 struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
 				 uint32_t len, rl_complete_fn fn, void *arg,
 				 struct io_uring_sqe **sqe);
+/* On the target's ring (admin commands of a polled device go to the interrupt ring instead). */
+static inline struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len,
+					    rl_complete_fn fn, void *arg,
+					    struct io_uring_sqe **sqe)
+{
+	return rl__cmd_begin_on(t, t->ring, op, len, fn, arg, sqe);
+}
 void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe);
 
 /* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */

@@ -4,12 +4,6 @@
 
 #include "internal.h"
 
-struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len, rl_complete_fn fn,
-			      void *arg, struct io_uring_sqe **sqe)
-{
-	return rl__cmd_begin_on(t, t->ring, op, len, fn, arg, sqe);
-}
-
 struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
 				 uint32_t len, rl_complete_fn fn, void *arg,
 				 struct io_uring_sqe **sqe)
@@ -73,13 +67,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 
 	switch (rl__ud_tag(ud)) {
 	case RL__TAG_CMD:
-		c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
-		if (c)
-			break;
-		/* fall through */
-	default:
-		e->stale_cqes++;
-		return;
+		break;
 	case RL__TAG_IGNORE:
 		return;
 	case RL__TAG_NET_ACCEPT:
@@ -91,6 +79,14 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	case RL__TAG_NET_EVENT:
 	case RL__TAG_NET_RESUME:
 		rl__net_dispatch(e, ud, res, flags, now);
+		return;
+	default:
+		e->stale_cqes++;
+		return;
+	}
+	c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
+	if (!c) {
+		e->stale_cqes++;
 		return;
 	}
 

@@ -43,12 +43,14 @@ struct rl_fio_io {
 struct rl_fio_data {
 	struct rl_engine *e;
 	struct rl_fio_io *ios; /* iodepth entries, by io_u->index */
+	unsigned int cap; /* iodepth */
 	/*
-	 * Completed io_us in arrival order, a ring of iodepth entries: a poll may reap more than
-	 * getevents() may return, so the rest wait here for the next call.
+	 * Completed io_us in arrival order, a ring of at least iodepth entries: a poll may reap
+	 * more than getevents() may return, so the rest wait here for the next call. Its size is
+	 * a power of two, so an index wraps with a mask, not a division.
 	 */
 	struct io_u **done;
-	unsigned int cap;
+	unsigned int done_mask;
 	unsigned int done_head;
 	unsigned int ndone;
 	unsigned int handed; /* returned by the last getevents(), taken by event() */
@@ -186,7 +188,7 @@ static void rl_fio_complete(void *arg, int res, uint64_t result)
 	} else if (!rf->passthru && io->moves_data && (unsigned long long)res < io_u->xfer_buflen) {
 		io_u->resid = io_u->xfer_buflen - res;
 	}
-	ld->done[(ld->done_head + ld->ndone++) % ld->cap] = io_u;
+	ld->done[(ld->done_head + ld->ndone++) & ld->done_mask] = io_u;
 }
 
 static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_target *t,
@@ -303,7 +305,7 @@ static int rl_fio_getevents(struct thread_data *td, unsigned int min, unsigned i
 	int ret;
 
 	/* event() has taken the previous batch. */
-	ld->done_head = (ld->done_head + ld->handed) % ld->cap;
+	ld->done_head = (ld->done_head + ld->handed) & ld->done_mask;
 	ld->ndone -= ld->handed;
 	ld->handed = 0;
 
@@ -331,7 +333,7 @@ static struct io_u *rl_fio_event(struct thread_data *td, int event)
 {
 	struct rl_fio_data *ld = td->io_ops_data;
 
-	return ld->done[(ld->done_head + (unsigned int)event) % ld->cap];
+	return ld->done[(ld->done_head + (unsigned int)event) & ld->done_mask];
 }
 
 /* fio prints this after its own line about a failed io_u, and frees it. */
@@ -492,8 +494,9 @@ static int rl_fio_init(struct thread_data *td)
 		return 1;
 	td->io_ops_data = ld;
 	ld->cap = depth;
+	ld->done_mask = depth > 1 ? (1u << (32 - __builtin_clz(depth - 1))) - 1 : 0;
 	ld->ios = calloc(depth, sizeof(*ld->ios));
-	ld->done = calloc(depth, sizeof(*ld->done));
+	ld->done = calloc(ld->done_mask + 1, sizeof(*ld->done));
 	ld->queued = calloc(depth, sizeof(*ld->queued));
 	if (!ld->ios || !ld->done || !ld->queued)
 		return 1;

@@ -49,7 +49,7 @@ Test(slab, generation_wraps_at_24_bits)
 
 	cr_assert_eq(rl__slab_init(&s, 1), 0);
 	s.cmds[0].gen = RL__GEN_MASK;
-	rl__slab_get(&s, &slot);
+	cr_assert_not_null(rl__slab_get(&s, &slot));
 	rl__slab_put(&s, slot);
 	cr_assert_eq(s.cmds[0].gen, 0);
 	rl__slab_fini(&s);
