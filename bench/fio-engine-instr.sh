@@ -21,8 +21,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 . "$root/bench/lib.sh"
 size=$(numfmt --from=iec "${SIZE:-100M}") || die "bad SIZE '${SIZE:-}'"
 ((size >= 4 << 20 && size % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 4M"
-engine=$(realpath -m "${RINGLINE_FIO:-$root/build/fio-plugin/ringline}")
-[ -f "$engine" ] || die "build the fio engine first: scripts/fio-source, then cmake -B build && cmake --build build (no engine at $engine)"
+engine=$(bench_fio_engine)
 command -v valgrind >/dev/null || die "valgrind is not installed (apt-get install valgrind)"
 work=$(mktemp -d /tmp/ringline-fio-instr.XXXXXX)
 trap bench_cleanup EXIT

@@ -26,8 +26,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-engine=$(realpath -m "${RINGLINE_FIO:-$root/build/fio-plugin/ringline}")
-[ -f "$engine" ] || die "build the fio engine first: scripts/fio-source, then cmake -B build && cmake --build build (no engine at $engine)"
+engine=$(bench_fio_engine)
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
 work=$(mktemp -d /tmp/ringline-fio-tmpfs.XXXXXX)
 trap bench_cleanup EXIT

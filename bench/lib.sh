@@ -101,6 +101,16 @@ bench_ringline() {
 	echo "$r"
 }
 
+# bench_fio_engine: the ringline fio engine file to measure, checked: $RINGLINE_FIO, else the
+# repository's build. Needs $root.
+bench_fio_engine() {
+	local f
+	f=$(realpath -m "${RINGLINE_FIO:-$root/build/fio-plugin/ringline}")
+	[ -f "$f" ] ||
+		die "build the fio engine first: scripts/fio-source, then cmake -B build && cmake --build build (no engine at $f)"
+	echo "$f"
+}
+
 # bench_tmpfs_file NAME SIZE: create $work/NAME filled with SIZE (IEC suffixes) of random data on
 # a private tmpfs (root), else in /dev/shm, and print its path. tmpfs takes O_DIRECT and has no
 # device behind it, so a run measures each tool's cost per I/O. Needs $work; removed with it by

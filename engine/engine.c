@@ -171,7 +171,7 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 	if (o.reg_buffers > (1u << 14))
 		return -EINVAL;
 	/* The kernel wants a power-of-two buffer ring; buffer ids are 16 bits. */
-	if (!o.net_buffers || (o.net_buffers & (o.net_buffers - 1)) || o.net_buffers > 32768 ||
+	if (!rl__is_pow2(o.net_buffers) || o.net_buffers > 32768 ||
 	    !o.net_buffer_size || !o.net_send_pool)
 		return -EINVAL;
 
@@ -310,7 +310,7 @@ void *rl_alloc_aligned(size_t align, size_t size)
 	void *p;
 	int ret;
 
-	if (align < sizeof(void *) || (align & (align - 1)) || size == 0) {
+	if (align < sizeof(void *) || !rl__is_pow2(align) || size == 0) {
 		errno = EINVAL;
 		return NULL;
 	}
