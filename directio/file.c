@@ -159,11 +159,13 @@ int rl_file_is_blockdev(const struct rl_file *f)
 	return f->blkdev;
 }
 
-static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
+/* Why check_io() refused: the first check that fails, in a message. Off the I/O path. */
+static int __attribute__((noinline, cold))
+refuse_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
 {
 	struct rl_engine *e = f->t.e;
 
-	if (buf && rl__mod_pow2((uintptr_t)buf, f->mem_align))
+	if (rl__mod_pow2((uintptr_t)buf, f->mem_align))
 		return rl__error(e, -EINVAL,
 				 "%s: buffer address %p is not aligned to the memory alignment %u",
 				 f->t.name, buf, f->mem_align);
@@ -175,30 +177,38 @@ static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uin
 		return rl__error(e, -EINVAL,
 				 "%s: length %llu is not a non-zero multiple of the alignment %u",
 				 f->t.name, (unsigned long long)len, f->off_align);
-	if (f->blkdev && (off > f->size || len > f->size - off))
-		return rl__error(e, -EINVAL,
-				 "%s: range %llu+%llu is past the end of the device (%llu bytes)",
-				 f->t.name, (unsigned long long)off, (unsigned long long)len,
-				 (unsigned long long)f->size);
-	return 0;
+	return rl__error(e, -EINVAL, "%s: range %llu+%llu is past the end of the device (%llu bytes)",
+			 f->t.name, (unsigned long long)off, (unsigned long long)len,
+			 (unsigned long long)f->size);
 }
 
-static inline int submit_rw(struct rl_file *f, int write, void *buf, size_t len, uint64_t off,
-		     rl_complete_fn cb, void *arg)
+/* Buffer (NULL: none), offset and length alignment, and a block device's end: one test. */
+static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
+{
+	bool bad = rl__mod_pow2((uintptr_t)buf, f->mem_align) ||
+		   rl__mod_pow2(off | len, f->off_align) || !len ||
+		   (f->blkdev && (off > f->size || len > f->size - off));
+
+	return __builtin_expect(bad, 0) ? refuse_io(f, buf, len, off) : 0;
+}
+
+int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t off, int bi,
+		rl_complete_fn cb, void *arg)
 {
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
-	int ret, bi;
+	int ret;
 
 	ret = check_io(f, buf, len, off);
 	if (ret)
 		return ret;
-	if (len > UINT32_MAX)
+	if (__builtin_expect(len > UINT32_MAX, 0))
 		return rl__error(f->t.e, -EINVAL, "%s: length %zu is above 4 GiB", f->t.name, len);
 	c = rl__cmd_begin(&f->t, write ? RL_OP_WRITE : RL_OP_READ, (uint32_t)len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
-	bi = rl__buf_index(f->t.e, buf, len);
+	if (bi == RL__BUF_FIND)
+		bi = rl__buf_index(f->t.e, buf, len);
 	if (bi >= 0) {
 		if (write)
 			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
@@ -216,13 +226,13 @@ static inline int submit_rw(struct rl_file *f, int write, void *buf, size_t len,
 int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t off, rl_complete_fn cb,
 		 void *arg)
 {
-	return submit_rw(f, 0, buf, len, off, cb, arg);
+	return rl__file_rw(f, false, buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
 int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t off, rl_complete_fn cb,
 		  void *arg)
 {
-	return submit_rw(f, 1, (void *)buf, len, off, cb, arg);
+	return rl__file_rw(f, true, (void *)buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
 /*

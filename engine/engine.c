@@ -416,3 +416,14 @@ int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len)
 	}
 	return o->addr <= a && a + len <= o->end ? (int)o->slot : -1;
 }
+
+int rl__buf_refuse(struct rl_engine *e, int index, const void *addr, uint64_t len)
+{
+	const struct rl__buf *b;
+
+	if (index < 0 || (unsigned)index >= e->nbufs || !e->bufs[index].addr)
+		return rl__error(e, -EINVAL, "registered buffer %d does not exist", index);
+	b = &e->bufs[index];
+	return rl__error(e, -EINVAL, "buffer %p+%llu is not inside registered buffer %d (%p+%zu)",
+			 addr, (unsigned long long)len, index, (void *)b->addr, b->len);
+}

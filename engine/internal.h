@@ -248,15 +248,39 @@ static inline uint64_t rl__now_ns(void)
 
 /* Record a one-line message for rl_engine_last_error(); returns @err for tail calls. */
 int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4), cold));
+
+/* rl__cmd_begin_on() when the slab or the SQ ring is full: an SQE after submitting, or NULL. */
+struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring);
 
 /*
  * Submission in two steps: rl__cmd_begin() takes a slot and an SQE (-EBUSY when either is
  * exhausted), the caller preps the SQE, and rl__cmd_commit() stamps user_data and the fixed file.
+ * Inline: they run once per command.
  */
-struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
-				 uint32_t len, rl_complete_fn fn, void *arg,
-				 struct io_uring_sqe **sqe);
+static inline struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring,
+					       enum rl_op op, uint32_t len, rl_complete_fn fn,
+					       void *arg, struct io_uring_sqe **sqe)
+{
+	struct rl_engine *e = t->e;
+	struct rl__cmd *c;
+	uint32_t slot;
+
+	if (__builtin_expect(e->slab.free_head == RL__SLAB_END || !(*sqe = io_uring_get_sqe(ring)),
+			     0) &&
+	    !(*sqe = rl__cmd_sqe_slow(e, ring)))
+		return NULL;
+	c = rl__slab_get(&e->slab, &slot);
+	c->fn = fn;
+	c->arg = arg;
+	c->target = t;
+	c->op = op;
+	c->len = len;
+	c->passthru = 0;
+	c->polled = ring == &e->pring;
+	return c;
+}
+
 /* On the target's ring (admin commands of a polled device go to the interrupt ring instead). */
 static inline struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len,
 					    rl_complete_fn fn, void *arg,
@@ -264,10 +288,57 @@ static inline struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, 
 {
 	return rl__cmd_begin_on(t, t->ring, op, len, fn, arg, sqe);
 }
-void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe);
+
+static inline void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
+{
+	struct rl_engine *e = c->target->e;
+	uint32_t slot = (uint32_t)(c - e->slab.cmds);
+
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
+	c->target->inflight++;
+	e->pinflight += c->polled;
+	/*
+	 * One clock read per reaped batch, not per command: a command submitted from a completion
+	 * callback is timed from the moment its batch was reaped, early by at most the time the
+	 * batch's callbacks take.
+	 */
+	if (!e->no_latency)
+		c->t_submit = e->reap_now ? e->reap_now : rl__now_ns();
+}
 
 /* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */
 int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len);
+/* -EINVAL, with a message saying why registered buffer @index does not hold the range. */
+int rl__buf_refuse(struct rl_engine *e, int index, const void *addr, uint64_t len);
+
+/* 0 if registered buffer @index holds [@addr, @addr + @len), else -EINVAL with a message. */
+static inline int rl__buf_check(struct rl_engine *e, int index, const void *addr, uint64_t len)
+{
+	uintptr_t a = (uintptr_t)addr;
+	const struct rl__buf *b;
+
+	if (index < 0 || (unsigned)index >= e->nbufs)
+		return rl__buf_refuse(e, index, addr, len);
+	b = &e->bufs[index];
+	/* A free slot has length 0, so it holds nothing. */
+	if (a < b->addr || len > b->len || a - b->addr > b->len - len)
+		return rl__buf_refuse(e, index, addr, len);
+	return 0;
+}
+
+/*
+ * A read (@write false) or write of @buf, using registered buffer @bi, which the caller checked
+ * with rl__buf_check(), or RL__BUF_FIND: whichever registered buffer holds @buf, if one does.
+ * directio/file.c and nvme/cmd.c; the public entry points call these.
+ */
+#define RL__BUF_FIND (-1)
+struct rl_file;
+struct rl_nvme_dev;
+int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t off, int bi,
+		rl_complete_fn cb, void *arg);
+int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t slba, uint32_t nlb, int bi,
+		rl_complete_fn cb, void *arg);
 
 /* Slab commands plus socket operations, timers and watches: what keeps the loop waiting. */
 static inline unsigned rl__engine_busy(const struct rl_engine *e)

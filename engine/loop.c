@@ -4,57 +4,21 @@
 
 #include "internal.h"
 
-struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_uring *ring, enum rl_op op,
-				 uint32_t len, rl_complete_fn fn, void *arg,
-				 struct io_uring_sqe **sqe)
+struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring)
 {
-	struct rl_engine *e = t->e;
-	struct rl__cmd *c;
-	uint32_t slot;
+	struct io_uring_sqe *sqe;
 
-	c = rl__slab_get(&e->slab, &slot);
-	if (!c) {
+	if (e->slab.free_head == RL__SLAB_END) {
 		rl__error(e, -EBUSY, "command slab full (%u in flight): reap completions and retry",
 			  e->slab.cap);
 		return NULL;
 	}
-	*sqe = io_uring_get_sqe(ring);
-	if (!*sqe) {
-		/* The SQ ring is full of prepared entries: hand them over and try once more. */
-		io_uring_submit(ring);
-		*sqe = io_uring_get_sqe(ring);
-		if (!*sqe) {
-			rl__slab_put(&e->slab, slot);
-			rl__error(e, -EBUSY, "submission queue full: reap completions and retry");
-			return NULL;
-		}
-	}
-	c->fn = fn;
-	c->arg = arg;
-	c->target = t;
-	c->op = op;
-	c->len = len;
-	c->passthru = 0;
-	c->polled = ring == &e->pring;
-	return c;
-}
-
-void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
-{
-	struct rl_engine *e = c->target->e;
-	uint32_t slot = (uint32_t)(c - e->slab.cmds);
-
-	sqe->flags |= IOSQE_FIXED_FILE;
-	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
-	c->target->inflight++;
-	e->pinflight += c->polled;
-	/*
-	 * One clock read per reaped batch, not per command: a command submitted from a completion
-	 * callback is timed from the moment its batch was reaped, early by at most the time the
-	 * batch's callbacks take.
-	 */
-	if (!e->no_latency)
-		c->t_submit = e->reap_now ? e->reap_now : rl__now_ns();
+	/* The SQ ring is full of prepared entries: hand them over and try once more. */
+	io_uring_submit(ring);
+	sqe = io_uring_get_sqe(ring);
+	if (!sqe)
+		rl__error(e, -EBUSY, "submission queue full: reap completions and retry");
+	return sqe;
 }
 
 void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,

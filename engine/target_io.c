@@ -102,30 +102,45 @@ static int to_lba(struct rl_target *t, uint64_t off, uint64_t len, uint64_t *slb
 	return 0;
 }
 
-int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t off, rl_complete_fn cb,
-		   void *arg)
+static inline int target_rw(struct rl_target *t, bool write, void *buf, uint64_t len,
+			    uint64_t off, int bi, rl_complete_fn cb, void *arg)
 {
 	uint64_t slba;
 	uint32_t nlb;
 	int ret;
 
 	if (!is_nvme(t))
-		return rl_file_read(as_file(t), buf, len, off, cb, arg);
+		return rl__file_rw(as_file(t), write, buf, len, off, bi, cb, arg);
 	ret = to_lba(t, off, len, &slba, &nlb);
-	return ret ? ret : rl_nvme_read(as_nvme(t), buf, slba, nlb, cb, arg);
+	return ret ? ret : rl__nvme_rw(as_nvme(t), write, buf, slba, nlb, bi, cb, arg);
+}
+
+int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t off, rl_complete_fn cb,
+		   void *arg)
+{
+	return target_rw(t, false, buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
 int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
 		    rl_complete_fn cb, void *arg)
 {
-	uint64_t slba;
-	uint32_t nlb;
-	int ret;
+	return target_rw(t, true, (void *)buf, len, off, RL__BUF_FIND, cb, arg);
+}
 
-	if (!is_nvme(t))
-		return rl_file_write(as_file(t), buf, len, off, cb, arg);
-	ret = to_lba(t, off, len, &slba, &nlb);
-	return ret ? ret : rl_nvme_write(as_nvme(t), buf, slba, nlb, cb, arg);
+int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len, uint64_t off,
+			 int buf_index, rl_complete_fn cb, void *arg)
+{
+	int ret = rl__buf_check(t->e, buf_index, buf, len);
+
+	return ret ? ret : target_rw(t, false, buf, len, off, buf_index, cb, arg);
+}
+
+int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
+			  int buf_index, rl_complete_fn cb, void *arg)
+{
+	int ret = rl__buf_check(t->e, buf_index, buf, len);
+
+	return ret ? ret : target_rw(t, true, (void *)buf, len, off, buf_index, cb, arg);
 }
 
 static uint64_t iov_bytes(const struct iovec *iov, int iovcnt)

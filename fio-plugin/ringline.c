@@ -36,6 +36,7 @@ struct rl_fio_io {
 	struct rl_fio_data *ld;
 	struct io_u *io_u;
 	struct iovec iov; /* nonvectored=0: the one segment, alive until the callback */
+	int buf_index;	  /* the io_u's registered buffer (fixedbufs), or -1 */
 	int nvme_status;  /* > 0: the NVMe status the command completed with */
 	bool moves_data;  /* a read or write whose O_DIRECT result is a byte count */
 };
@@ -197,6 +198,13 @@ static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_t
 	bool write = io_u->ddir == DDIR_WRITE;
 
 	io->moves_data = true;
+	if (o->nonvectored && io->buf_index >= 0) {
+		if (write)
+			return rl_target_write_fixed(t, io_u->xfer_buf, io_u->xfer_buflen,
+						     io_u->offset, io->buf_index, rl_fio_complete, io);
+		return rl_target_read_fixed(t, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset,
+					    io->buf_index, rl_fio_complete, io);
+	}
 	if (o->nonvectored) {
 		if (write)
 			return rl_target_write(t, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset,
@@ -529,6 +537,7 @@ static int rl_fio_io_u_init(struct thread_data *td, struct io_u *io_u)
 
 	ld->ios[io_u->index].ld = ld;
 	ld->ios[io_u->index].io_u = io_u;
+	ld->ios[io_u->index].buf_index = -1;
 	return 0;
 }
 
@@ -553,6 +562,7 @@ static int rl_fio_post_init(struct thread_data *td)
 			td_verror(td, -ret, "rl_engine_register_buffer");
 			return 1;
 		}
+		ld->ios[i].buf_index = ret;
 	}
 	return 0;
 }

@@ -65,15 +65,19 @@ static struct rl__cmd *begin(struct rl_nvme_dev *d, struct io_uring *ring, enum 
 	return c;
 }
 
-/* Write @cmd into the SQE and commit; a @buf inside a registered range uses it (non-vectored). */
+/*
+ * Write @cmd into the SQE and commit. A non-vectored @buf uses registered buffer @bi, or with
+ * RL__BUF_FIND the registered buffer that holds it, if one does.
+ */
 static void finish(struct rl_nvme_dev *d, struct rl__cmd *c, struct io_uring_sqe *sqe,
-		   uint32_t cmd_op, const struct nvme_uring_cmd *cmd, const void *buf)
+		   uint32_t cmd_op, const struct nvme_uring_cmd *cmd, const void *buf, int bi)
 {
 	uint32_t file = cmd_op == NVME_URING_CMD_ADMIN ? d->t.admin_findex : d->t.findex;
-	int bi;
 
 	rl__nvme_prep(sqe, cmd_op, (int)file, cmd);
-	if (buf && (bi = rl__buf_index(d->t.e, buf, cmd->data_len)) >= 0) {
+	if (buf && bi == RL__BUF_FIND)
+		bi = rl__buf_index(d->t.e, buf, cmd->data_len);
+	if (buf && bi >= 0) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 		sqe->buf_index = (uint16_t)bi;
 	}
@@ -81,7 +85,7 @@ static void finish(struct rl_nvme_dev *d, struct rl__cmd *c, struct io_uring_sqe
 }
 
 static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
-	      uint64_t slba, uint32_t nlb, rl_complete_fn cb, void *arg)
+	      uint64_t slba, uint32_t nlb, int bi, rl_complete_fn cb, void *arg)
 {
 	struct nvme_uring_cmd cmd = {.opcode = opcode, .nsid = d->info.nsid};
 	uint64_t len = (uint64_t)nlb * d->block_bytes;
@@ -100,26 +104,33 @@ static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *
 	set_lba(&cmd, slba, nlb);
 	cmd.addr = (uintptr_t)buf;
 	cmd.data_len = (uint32_t)len;
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, buf);
+	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, buf, bi);
 	return 0;
+}
+
+int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t slba, uint32_t nlb, int bi,
+		rl_complete_fn cb, void *arg)
+{
+	return write ? rw(d, RL__NVME_WRITE, RL_OP_WRITE, buf, slba, nlb, bi, cb, arg)
+		     : rw(d, RL__NVME_READ, RL_OP_READ, buf, slba, nlb, bi, cb, arg);
 }
 
 int rl_nvme_read(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb,
 		 rl_complete_fn cb, void *arg)
 {
-	return rw(d, RL__NVME_READ, RL_OP_READ, buf, slba, nlb, cb, arg);
+	return rw(d, RL__NVME_READ, RL_OP_READ, buf, slba, nlb, RL__BUF_FIND, cb, arg);
 }
 
 int rl_nvme_write(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32_t nlb,
 		  rl_complete_fn cb, void *arg)
 {
-	return rw(d, RL__NVME_WRITE, RL_OP_WRITE, buf, slba, nlb, cb, arg);
+	return rw(d, RL__NVME_WRITE, RL_OP_WRITE, buf, slba, nlb, RL__BUF_FIND, cb, arg);
 }
 
 int rl_nvme_compare(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32_t nlb,
 		    rl_complete_fn cb, void *arg)
 {
-	return rw(d, RL__NVME_COMPARE, RL_OP_COMPARE, buf, slba, nlb, cb, arg);
+	return rw(d, RL__NVME_COMPARE, RL_OP_COMPARE, buf, slba, nlb, RL__BUF_FIND, cb, arg);
 }
 
 static int rwv(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const struct iovec *iov,
@@ -156,7 +167,7 @@ static int rwv(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const struc
 	set_lba(&cmd, slba, nlb);
 	cmd.addr = (uintptr_t)iov;
 	cmd.data_len = (uint32_t)iovcnt; /* NVME_URING_CMD_IO_VEC: the iovec count */
-	finish(d, c, sqe, NVME_URING_CMD_IO_VEC, &cmd, NULL);
+	finish(d, c, sqe, NVME_URING_CMD_IO_VEC, &cmd, NULL, RL__BUF_FIND);
 	return 0;
 }
 
@@ -186,7 +197,7 @@ int rl_nvme_write_zeroes(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_
 	if (!c)
 		return -EBUSY;
 	set_lba(&cmd, slba, nlb);
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL);
+	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
 	return 0;
 }
 
@@ -216,7 +227,7 @@ int rl_nvme_deallocate(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_co
 	cmd.cdw11 = 1 << 2; /* AD: deallocate */
 	cmd.addr = (uintptr_t)r;
 	cmd.data_len = sizeof(*r);
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL);
+	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
 	return 0;
 }
 
@@ -228,7 +239,7 @@ int rl_nvme_flush(struct rl_nvme_dev *d, rl_complete_fn cb, void *arg)
 
 	if (!c)
 		return -EBUSY;
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL);
+	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
 	return 0;
 }
 
@@ -254,7 +265,7 @@ static int admin(struct rl_nvme_dev *d, struct nvme_uring_cmd *cmd, void *buf, u
 		return -EBUSY;
 	cmd->addr = (uintptr_t)buf;
 	cmd->data_len = len;
-	finish(d, c, sqe, NVME_URING_CMD_ADMIN, cmd, NULL);
+	finish(d, c, sqe, NVME_URING_CMD_ADMIN, cmd, NULL, RL__BUF_FIND);
 	return 0;
 }
 

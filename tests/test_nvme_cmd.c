@@ -125,6 +125,58 @@ Test(nvme_cmd, registered_buffer_sets_fixed)
 	rl_free_aligned(buf);
 }
 
+Test(nvme_cmd, named_registered_buffer_is_used_and_checked)
+{
+	struct fake f;
+	struct done d = {0};
+	unsigned char *a = rl_alloc_aligned(4096, 8192), *b = rl_alloc_aligned(4096, 8192);
+	const struct nvme_uring_cmd *c;
+	int ia, ib, ic;
+
+	fake_open(&f, 512, 1 << 20, 1 << 20);
+	ia = rl_engine_register_buffer(f.e, a, 8192);
+	ib = rl_engine_register_buffer(f.e, b, 8192);
+	cr_assert(ia >= 0 && ib >= 0 && ia != ib);
+
+	/* Byte offset 4096 on 512-byte LBAs: SLBA 8; 4 KiB from inside buffer b. */
+	cr_assert_eq(rl_target_read_fixed(&f.d.t, b + 4096, 4096, 4096, ib, done_cb, &d), 0, "%s",
+		     rl_engine_last_error(f.e));
+	c = cmd_of(last_sqe(f.e));
+	cr_assert_eq(c->opcode, 0x02, "Read");
+	cr_assert_eq(last_sqe(f.e)->uring_cmd_flags, IORING_URING_CMD_FIXED);
+	cr_assert_eq(last_sqe(f.e)->buf_index, ib);
+	cr_assert_eq(c->addr, (uintptr_t)(b + 4096));
+	cr_assert_eq(c->data_len, 4096);
+	cr_assert_eq(c->cdw10, 8);
+	cr_assert_eq(rl_target_write_fixed(&f.d.t, a, 8192, 0, ia, done_cb, &d), 0);
+	c = cmd_of(last_sqe(f.e));
+	cr_assert_eq(c->opcode, 0x01, "Write");
+	cr_assert_eq(last_sqe(f.e)->buf_index, ia);
+	/* Named, not searched: the address search would pick c, the registration starting last. */
+	ic = rl_engine_register_buffer(f.e, a + 4096, 4096);
+	cr_assert_geq(ic, 0);
+	cr_assert_eq(rl_target_read_fixed(&f.d.t, a + 4096, 4096, 0, ia, done_cb, &d), 0);
+	cr_assert_eq(last_sqe(f.e)->buf_index, ia);
+	cr_assert_eq(rl_target_read(&f.d.t, a + 4096, 4096, 0, done_cb, &d), 0);
+	cr_assert_eq(last_sqe(f.e)->buf_index, ic);
+	cr_assert_eq(rl_engine_inflight(f.e), 4);
+
+	/* The wrong index, one past the buffer's end, or no such buffer: refused, nothing queued. */
+	cr_assert_eq(rl_target_read_fixed(&f.d.t, b, 4096, 0, ia, done_cb, &d), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(f.e), "not inside registered buffer"), "%s",
+		  rl_engine_last_error(f.e));
+	cr_assert_eq(rl_target_write_fixed(&f.d.t, a + 4608, 4096, 0, ia, done_cb, &d), -EINVAL);
+	cr_assert_eq(rl_target_read_fixed(&f.d.t, a, 4096, 0, 99, done_cb, &d), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(f.e), "registered buffer 99 does not exist"), "%s",
+		  rl_engine_last_error(f.e));
+	cr_assert_eq(rl_target_read_fixed(&f.d.t, a, 4096, 0, -1, done_cb, &d), -EINVAL);
+	cr_assert_eq(rl_engine_unregister_buffer(f.e, ib), -EBUSY, "commands are in flight");
+	cr_assert_eq(rl_engine_inflight(f.e), 4);
+	fake_close(&f);
+	rl_free_aligned(a);
+	rl_free_aligned(b);
+}
+
 Test(nvme_cmd, flush_zeroes_deallocate_fields)
 {
 	struct fake f;

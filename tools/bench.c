@@ -43,6 +43,7 @@ struct job;
 struct slot {
 	struct job *j;
 	char *buf;
+	int buf_index; /* its registered buffer, or -1 */
 };
 
 struct job {
@@ -251,7 +252,12 @@ static void issue(struct slot *s)
 	else
 		write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
 	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
-	if (write)
+	if (s->buf_index >= 0)
+		ret = write ? rl_target_write_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
+						    on_complete, s)
+			    : rl_target_read_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
+						   on_complete, s);
+	else if (write)
 		ret = rl_target_write(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
 	else
 		ret = rl_target_read(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
@@ -458,22 +464,23 @@ static int run(struct params *p)
 	 * Each slot's buffer is registered on its own, as t/io_uring and fio do: Linux 6.1 maps a
 	 * registered buffer for NVMe passthrough from the I/O's start to the end of its
 	 * registration and refuses (EINVAL) more pages than the queue has segments, so one
-	 * registration of all the buffers failed I/Os from --qd 32 --bs 128k on.
+	 * registration of all the buffers failed I/Os from --qd 32 --bs 128k on. Each I/O names
+	 * its slot's buffer index, so the engine need not search for it.
 	 */
-	for (unsigned i = 0; p->fixedbufs && i < p->qd; i++) {
-		if (rl_engine_register_buffer(j.e, bufs + (size_t)i * p->bs, p->bs) < 0) {
-			cli_err("warning: %s; buffers %u to %u are not registered",
-				rl_engine_last_error(j.e), i, p->qd - 1);
-			break;
+	for (unsigned i = 0; i < p->qd; i++) {
+		slots[i] = (struct slot){.j = &j, .buf = bufs + (size_t)i * p->bs, .buf_index = -1};
+		if (p->fixedbufs && (i == 0 || slots[i - 1].buf_index >= 0)) {
+			slots[i].buf_index = rl_engine_register_buffer(j.e, slots[i].buf, p->bs);
+			if (slots[i].buf_index < 0)
+				cli_err("warning: %s; buffers %u to %u are not registered",
+					rl_engine_last_error(j.e), i, p->qd - 1);
 		}
 	}
 
 	start = now_s();
 	deadline = p->time_s > 0 ? start + p->time_s : INFINITY;
-	for (unsigned i = 0; i < p->qd; i++) {
-		slots[i] = (struct slot){.j = &j, .buf = bufs + (size_t)i * p->bs};
+	for (unsigned i = 0; i < p->qd; i++)
 		issue(&slots[i]);
-	}
 	while (rl_engine_inflight(j.e)) {
 		ret = rl_engine_poll(j.e, p->batch, -1);
 		if (ret < 0) {

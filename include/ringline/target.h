@@ -116,6 +116,16 @@ RL_EXPORT int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint6
 RL_EXPORT int rl_target_write(struct rl_target *t, const void *buf, uint64_t len,
 			      uint64_t offset, rl_complete_fn cb, void *arg);
 /*
+ * As rl_target_read()/rl_target_write(), from registered buffer @buf_index (the index
+ * rl_engine_register_buffer() returned), which must hold [@buf, @buf + @len): -EINVAL if it
+ * does not. The plain calls find the registered buffer by address; naming it skips that search,
+ * as liburing's io_uring_prep_read_fixed() and fio's io_uring engines do.
+ */
+RL_EXPORT int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len, uint64_t offset,
+				   int buf_index, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len,
+				    uint64_t offset, int buf_index, rl_complete_fn cb, void *arg);
+/*
  * Vectored byte-offset I/O: rl_file_readv()/rl_file_writev() on files and block devices,
  * rl_nvme_readv()/rl_nvme_writev() (NVME_URING_CMD_IO_VEC) on NVMe, where the segments' total
  * must be a whole number of LBAs. The iovec array and its buffers must stay valid until the
