@@ -266,10 +266,12 @@ static inline struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_ur
 	struct rl__cmd *c;
 	uint32_t slot;
 
-	if (__builtin_expect(e->slab.free_head == RL__SLAB_END || !(*sqe = io_uring_get_sqe(ring)),
-			     0) &&
-	    !(*sqe = rl__cmd_sqe_slow(e, ring)))
-		return NULL;
+	if (__builtin_expect(e->slab.free_head == RL__SLAB_END, 0) ||
+	    __builtin_expect(!(*sqe = io_uring_get_sqe(ring)), 0)) {
+		*sqe = rl__cmd_sqe_slow(e, ring);
+		if (!*sqe)
+			return NULL;
+	}
 	c = rl__slab_get(&e->slab, &slot);
 	c->fn = fn;
 	c->arg = arg;

@@ -199,6 +199,7 @@ static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_t
 
 	io->moves_data = true;
 	if (o->nonvectored && io->buf_index >= 0) {
+		/* fixedbufs: the io_u's own registered buffer, by index. */
 		if (write)
 			return rl_target_write_fixed(t, io_u->xfer_buf, io_u->xfer_buflen,
 						     io_u->offset, io->buf_index, rl_fio_complete, io);

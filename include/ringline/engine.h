@@ -181,7 +181,8 @@ RL_EXPORT void rl_free_aligned(void *p);
 /**
  * rl_engine_register_buffer() - register [@addr, @addr + @len) with the ring so reads and writes
  * into it use READ_FIXED/WRITE_FIXED (or IORING_URING_CMD_FIXED). Any I/O buffer lying inside a
- * registered range is used as registered automatically.
+ * registered range is used as registered automatically, found by a search of the registered
+ * buffers; rl_target_read_fixed()/rl_target_write_fixed() name the index and skip the search.
  * For NVMe passthrough register one buffer per I/O, not one range for many: Linux 6.1 maps a
  * registered buffer from the I/O's start to the end of its registration and fails the command
  * (EINVAL) when that spans more pages than the device queue has segments.
