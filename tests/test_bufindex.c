@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Registered-buffer lookup: which registered buffer, if any, an I/O's memory lies in. */
 #include "helpers.h"
-#include "../engine/internal.h"
+#include "internal_helpers.h"
 
 Test(bufindex, finds_the_buffer_holding_the_range_in_any_registration_order)
 {
@@ -40,15 +40,6 @@ Test(bufindex, finds_the_buffer_holding_the_range_in_any_registration_order)
 	cr_assert_eq(rl__buf_index(e, mem + 4096, 4096), idx[0]);
 	rl_engine_destroy(e);
 	rl_free_aligned(mem);
-}
-
-/* The SQE most recently queued on the engine's ring (SQE128: two slots each). */
-static struct io_uring_sqe *last_sqe(struct rl_engine *e)
-{
-	struct io_uring_sq *sq = &e->ring.sq;
-	unsigned shift = rl_engine_features(e) & RL_FEAT_SQE128 ? 1 : 0;
-
-	return &sq->sqes[((sq->sqe_tail - 1) & sq->ring_mask) << shift];
 }
 
 Test(bufindex, named_buffer_moves_the_data_on_a_file)

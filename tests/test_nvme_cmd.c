@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "helpers.h"
+#include "internal_helpers.h"
 #include "../nvme/nvme.h"
 
 Test(nvme_abi, cmd_op_values_are_pinned)
@@ -61,14 +62,7 @@ static void fake_close(struct fake *f)
 	rl_engine_destroy(f->e);
 }
 
-/* The SQE most recently queued and its command area. */
-static struct io_uring_sqe *last_sqe(struct rl_engine *e)
-{
-	struct io_uring_sq *sq = &e->ring.sq;
-
-	return &sq->sqes[((sq->sqe_tail - 1) & sq->ring_mask) << 1];
-}
-
+/* The command area of an SQE. */
 static const struct nvme_uring_cmd *cmd_of(struct io_uring_sqe *sqe)
 {
 	return (const struct nvme_uring_cmd *)sqe->cmd;

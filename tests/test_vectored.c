@@ -7,6 +7,7 @@
 #include <limits.h>
 
 #include "helpers.h"
+#include "internal_helpers.h"
 #include "../nvme/nvme.h"
 
 #define SEG 4096
@@ -103,7 +104,6 @@ Test(vectored, nvme_target_writev_is_io_vec)
 	struct done dn = {0};
 	unsigned char *b = rl_alloc_aligned(4096, 2 * SEG);
 	struct iovec v[2] = {{b, SEG}, {b + SEG, SEG}};
-	struct io_uring_sq *sq = &e->ring.sq;
 	struct io_uring_sqe *sqe;
 	const struct nvme_uring_cmd *c;
 	int fd = open("/dev/zero", O_RDWR);
@@ -121,7 +121,7 @@ Test(vectored, nvme_target_writev_is_io_vec)
 
 	cr_assert_eq(rl_target_writev(&d.t, v, 2, 4096, done_cb, &dn), 0, "%s",
 		     rl_engine_last_error(e));
-	sqe = &sq->sqes[((sq->sqe_tail - 1) & sq->ring_mask) << 1];
+	sqe = last_sqe(e);
 	c = (const struct nvme_uring_cmd *)sqe->cmd;
 	cr_assert_eq(sqe->cmd_op, NVME_URING_CMD_IO_VEC);
 	cr_assert_eq(c->opcode, 0x01, "Write");
