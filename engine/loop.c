@@ -87,18 +87,23 @@ void rl__count_error(struct rl__op_stats *st, int code)
 
 /*
  * Each CQE is copied and consumed before its callback runs, so a callback that polls the engine
- * again never sees the same CQE twice.
+ * again never sees the same CQE twice. Only the CQEs present when the clock is read are taken:
+ * one a callback's submission completes at once is stamped at the next reaping, not at a time
+ * before it was submitted.
  */
 static int reap_ring(struct rl_engine *e, struct io_uring *ring, int big)
 {
 	struct io_uring_cqe *cqe;
-	uint64_t now = 0, ud, result;
+	uint64_t now, ud, result;
 	uint32_t flags;
+	/* Where the CQ ring's head will be once those are taken (a nested reaping moves it too). */
+	unsigned end = *ring->cq.khead + io_uring_cq_ready(ring);
 	int n = 0, res;
 
-	while (io_uring_peek_cqe(ring, &cqe) == 0) {
-		if (!now)
-			e->reap_now = now = rl__now_ns();
+	if (end == *ring->cq.khead)
+		return 0;
+	e->reap_now = now = rl__now_ns();
+	while ((int)(end - *ring->cq.khead) > 0 && io_uring_peek_cqe(ring, &cqe) == 0) {
 		ud = cqe->user_data;
 		res = cqe->res;
 		flags = cqe->flags;

@@ -6,6 +6,7 @@
 #include "../engine/internal.h"
 
 struct ctx {
+	struct rl_engine *e;
 	struct rl_file *f;
 	void *buf;
 	int calls;
@@ -138,6 +139,47 @@ Test(completion, sqpoll_engine_moves_data)
 	cr_assert_eq(buf[4095], 's');
 	rl_engine_destroy(e);
 	rl_free_aligned(buf);
+	unlink(path);
+	free(path);
+}
+
+static void resubmit_now_cb(void *arg, int res, uint64_t result)
+{
+	struct ctx *c = arg;
+
+	(void)result;
+	cr_assert_eq(res, 0, "a read at the end of the file reads nothing");
+	c->calls++;
+	/* Submitted from the callback, a read at the end completes inside this system call. */
+	if (c->resubmits-- > 0) {
+		cr_assert_eq(rl_file_read(c->f, c->buf, 4096, 0, resubmit_now_cb, c), 0);
+		cr_assert_eq(rl_engine_submit(c->e), 1);
+	}
+}
+
+/*
+ * A CQE that a callback's own submission posts while the engine is reaping must not be
+ * stamped with the clock read before that submission: its latency would read 0 ns.
+ */
+Test(completion, a_completion_posted_while_reaping_is_timed_after_its_submission)
+{
+	struct rl_engine *e = engine_new(1);
+	char *path = make_file("/var/tmp", 8192, 'z');
+	struct ctx c = {.e = e, .buf = rl_alloc_aligned(4096, 4096), .resubmits = 99};
+	struct rl_op_stats st;
+
+	cr_assert_eq(rl_file_open(e, path, NULL, &c.f), 0, "%s", rl_engine_last_error(e));
+	/* Cut after the open checked the range: each read now ends at once, without device I/O. */
+	cr_assert_eq(truncate(path, 0), 0);
+	cr_assert_eq(rl_file_read(c.f, c.buf, 4096, 0, resubmit_now_cb, &c), 0);
+	cr_assert_eq(rl_engine_run(e), 0);
+	cr_assert_eq(c.calls, 100);
+	cr_assert_eq(rl_target_stats(rl_file_target(c.f), RL_OP_READ, &st), 0);
+	cr_assert_eq(st.ops, 100);
+	cr_assert_eq(rl_hist_count(st.lat), 100);
+	cr_assert_gt(rl_hist_min(st.lat), 0, "a read was timed at 0 ns");
+	rl_engine_destroy(e);
+	rl_free_aligned(c.buf);
 	unlink(path);
 	free(path);
 }
