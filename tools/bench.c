@@ -86,8 +86,9 @@ static void usage(FILE *out, const char *cmd)
 		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
 		"  --poll         NVMe: polled completions on an IOPOLL ring (needs nvme\n"
 		"                 poll_queues)\n"
-		"  --batch N      wait for N completions per system call, 1..QD (default QD/4,\n"
-		"                 at most 8, as t/io_uring -c8 at QD32; 1 at QD < 8)\n"
+		"  --batch N      submit N commands and wait for N completions per system\n"
+		"                 call, 1..QD (default QD/4, at most 8, as t/io_uring -s8 -c8\n"
+		"                 at QD32; 1 at QD < 8)\n"
 		"  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
 		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
 		"                 at most 100 requests/s; the address is printed on stderr\n"
@@ -267,7 +268,14 @@ static void issue(struct slot *s)
 		j->stopping = true;
 		return;
 	}
-	j->issued++;
+	/*
+	 * Submit every --batch commands as they are queued, as t/io_uring -s and fio's
+	 * iodepth_batch_submit do. Submitting all that one reaping queued keeps the commands in
+	 * step instead: all of QD completes, all of it is resubmitted, and the device idles while
+	 * the host turns it around. A failure here meets the next poll's submit again.
+	 */
+	if (++j->issued % p->batch == 0)
+		rl_engine_submit(j->e);
 }
 
 static void on_complete(void *arg, int res, uint64_t result)
