@@ -272,9 +272,11 @@ static void issue(struct slot *s)
 	 * Submit every --batch commands as they are queued, as t/io_uring -s and fio's
 	 * iodepth_batch_submit do. Submitting all that one reaping queued keeps the commands in
 	 * step instead: all of QD completes, all of it is resubmitted, and the device idles while
-	 * the host turns it around. A failure here meets the next poll's submit again.
+	 * the host turns it around. The batch that fills the queue is left to the poll that waits,
+	 * which submits it in the same system call (so `lat` makes one call per I/O). A failure
+	 * here meets that poll's submit again.
 	 */
-	if (++j->issued % p->batch == 0)
+	if (++j->issued % p->batch == 0 && rl_engine_inflight(j->e) < p->qd)
 		rl_engine_submit(j->e);
 }
 
