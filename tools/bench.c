@@ -52,6 +52,8 @@ struct job {
 	struct rl_target *t;
 	bool passthru;
 	uint64_t nblocks;
+	struct slot **idle; /* slots whose I/O completed, to be issued again */
+	unsigned nidle;
 	uint64_t issued;
 	uint64_t completed;
 	uint64_t failed;
@@ -86,9 +88,10 @@ static void usage(FILE *out, const char *cmd)
 		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
 		"  --poll         NVMe: polled completions on an IOPOLL ring (needs nvme\n"
 		"                 poll_queues)\n"
-		"  --batch N      submit N commands and wait for N completions per system\n"
-		"                 call, 1..QD (default QD/4, at most 8, as t/io_uring -s8 -c8\n"
-		"                 at QD32; 1 at QD < 8)\n"
+		"  --batch N      issue I/Os in batches of N: submit N commands per system call\n"
+		"                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
+		"                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
+		"                 up to N-1 completed slots wait to make a whole batch\n"
 		"  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
 		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
 		"                 at most 100 requests/s; the address is printed on stderr\n"
@@ -238,7 +241,8 @@ static uint64_t next_rand(struct job *j)
 
 static void on_complete(void *arg, int res, uint64_t result);
 
-static void issue(struct slot *s)
+/* Queue @s's next I/O; false when the job issues no more (time, --count or an error). */
+static bool issue(struct slot *s)
 {
 	struct job *j = s->j;
 	struct params *p = j->p;
@@ -246,8 +250,10 @@ static void issue(struct slot *s)
 	uint64_t block;
 	int ret;
 
-	if (j->stopping || (p->count && j->issued >= p->count))
-		return;
+	if (p->count && j->issued >= p->count)
+		j->stopping = true;
+	if (j->stopping)
+		return false;
 	if (p->rw == RW_RANDRW)
 		write = next_rand(j) & 1;
 	else
@@ -266,18 +272,10 @@ static void issue(struct slot *s)
 		j->first_err = j->first_err ? j->first_err : ret;
 		cli_err("%s", rl_engine_last_error(j->e));
 		j->stopping = true;
-		return;
+		return false;
 	}
-	/*
-	 * Submit every --batch commands as they are queued, as t/io_uring -s and fio's
-	 * iodepth_batch_submit do. Submitting all that one reaping queued keeps the commands in
-	 * step instead: all of QD completes, all of it is resubmitted, and the device idles while
-	 * the host turns it around. The batch that fills the queue is left to the poll that waits,
-	 * which submits it in the same system call (so `lat` makes one call per I/O). A failure
-	 * here meets that poll's submit again.
-	 */
-	if (++j->issued % p->batch == 0 && rl_engine_inflight(j->e) < p->qd)
-		rl_engine_submit(j->e);
+	j->issued++;
+	return true;
 }
 
 static void on_complete(void *arg, int res, uint64_t result)
@@ -293,9 +291,8 @@ static void on_complete(void *arg, int res, uint64_t result)
 		if (!j->first_err)
 			j->first_err = res < 0 || j->passthru ? res : -EIO;
 		j->stopping = true;
-		return;
 	}
-	issue(s);
+	j->idle[j->nidle++] = s;
 }
 
 static double now_s(void)
@@ -460,7 +457,8 @@ static int run(struct params *p)
 	bufs = rl_alloc_aligned(rl_target_mem_align(j.t) > 4096 ? rl_target_mem_align(j.t) : 4096,
 				p->qd * p->bs);
 	slots = calloc(p->qd, sizeof(*slots));
-	if (!bufs || !slots || rl_hist_create(&lat)) {
+	j.idle = calloc(p->qd, sizeof(*j.idle));
+	if (!bufs || !slots || !j.idle || rl_hist_create(&lat)) {
 		cli_err("out of memory for %u buffers of %llu bytes", p->qd,
 			(unsigned long long)p->bs);
 		goto out;
@@ -490,8 +488,24 @@ static int run(struct params *p)
 	start = now_s();
 	deadline = p->time_s > 0 ? start + p->time_s : INFINITY;
 	for (unsigned i = 0; i < p->qd; i++)
-		issue(&slots[i]);
-	while (rl_engine_inflight(j.e)) {
+		j.idle[j.nidle++] = &slots[p->qd - 1 - i];
+	for (;;) {
+		/*
+		 * Issue whole batches of --batch I/Os, as t/io_uring -s does: each batch is
+		 * submitted at once while another follows, and the last goes with the poll that
+		 * waits, in the same system call (so `lat` makes one call per I/O; what a failed
+		 * submit leaves queued goes with it too). Resubmitting every completed slot in one
+		 * call instead keeps the queue in step: all of it completes together, is
+		 * resubmitted together, and the device idles while the host turns it around.
+		 */
+		while (j.nidle >= p->batch && !j.stopping) {
+			for (unsigned i = 0; i < p->batch && issue(j.idle[j.nidle - 1]); i++)
+				j.nidle--;
+			if (j.nidle >= p->batch)
+				rl_engine_submit(j.e);
+		}
+		if (!rl_engine_inflight(j.e))
+			break;
 		ret = rl_engine_poll(j.e, p->batch, -1);
 		if (ret < 0) {
 			cli_err("completion loop failed: %s", strerror(-ret));
@@ -529,6 +543,7 @@ out:
 	if (http)
 		ctl_http_stop(http);
 	rl_hist_destroy(lat);
+	free(j.idle);
 	free(slots);
 	/* Destroying the engine reaps what is in flight before the buffers go away. */
 	rl_engine_destroy(j.e);
