@@ -188,7 +188,8 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 	e->no_latency = o.no_latency;
 	e->bufs = calloc(o.reg_buffers ? o.reg_buffers : 1, sizeof(*e->bufs));
 	e->buf_order = calloc(o.reg_buffers ? o.reg_buffers : 1, sizeof(*e->buf_order));
-	if (!e->bufs || !e->buf_order) {
+	e->unstamped = calloc(o.max_inflight, sizeof(*e->unstamped));
+	if (!e->bufs || !e->buf_order || !e->unstamped) {
 		ret = -ENOMEM;
 		goto err_bufs;
 	}
@@ -218,6 +219,7 @@ err_ring:
 err_bufs:
 	free(e->bufs);
 	free(e->buf_order);
+	free(e->unstamped);
 	rl__slab_fini(&e->slab);
 err_free:
 	free(e);
@@ -268,6 +270,7 @@ void rl_engine_destroy(struct rl_engine *e)
 	io_uring_queue_exit(&e->ring);
 	free(e->bufs);
 	free(e->buf_order);
+	free(e->unstamped);
 	rl__slab_fini(&e->slab);
 	free(e);
 }

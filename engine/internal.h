@@ -207,7 +207,9 @@ struct rl_engine {
 	struct io_uring pring; /* IOPOLL ring, when RL_FEAT_IOPOLL */
 	unsigned pinflight;    /* commands in flight on pring */
 	bool no_latency;       /* struct rl_engine_opts: no per-command timestamps */
-	uint64_t reap_now;     /* while completions are dispatched: the clock read at reaping */
+	/* Slots of commands queued since the last system call, timed by rl__stamp_queued(). */
+	uint32_t *unstamped;
+	unsigned nunstamped;
 	unsigned features;
 	const char *feature_note[RL_FEAT_COUNT];
 	struct rl__slab slab;
@@ -300,13 +302,29 @@ static inline void rl__cmd_commit(struct rl__cmd *c, struct io_uring_sqe *sqe)
 	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_CMD, slot, c->gen));
 	c->target->inflight++;
 	e->pinflight += c->polled;
-	/*
-	 * One clock read per reaped batch, not per command: a command submitted from a completion
-	 * callback is timed from the moment its batch was reaped, early by at most the time the
-	 * batch's callbacks take.
-	 */
-	if (!e->no_latency)
-		c->t_submit = e->reap_now ? e->reap_now : rl__now_ns();
+	if (e->no_latency)
+		return;
+	/* With SQPOLL the kernel may take the SQE now; otherwise at the next system call. */
+	if (e->features & RL_FEAT_SQPOLL)
+		c->t_submit = rl__now_ns();
+	else
+		e->unstamped[e->nunstamped++] = slot;
+}
+
+/*
+ * Before each system call that submits: time the commands queued since the last one from now,
+ * one clock read for all of them. A command is timed from the call that hands it to the kernel.
+ */
+static inline void rl__stamp_queued(struct rl_engine *e)
+{
+	uint64_t now;
+
+	if (!e->nunstamped)
+		return;
+	now = rl__now_ns();
+	for (unsigned i = 0; i < e->nunstamped; i++)
+		e->slab.cmds[e->unstamped[i]].t_submit = now;
+	e->nunstamped = 0;
 }
 
 /* Registered-buffer index whose range holds [@addr, @addr + @len), or -1. */
@@ -339,8 +357,11 @@ struct rl_file;
 struct rl_nvme_dev;
 int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t off, int bi,
 		rl_complete_fn cb, void *arg);
-int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t slba, uint32_t nlb, int bi,
+int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t len, uint64_t off, int bi,
 		rl_complete_fn cb, void *arg);
+/* A byte range as LBAs, or -EINVAL (-EOPNOTSUPP on extended LBAs) with a message saying why. */
+int rl__nvme_to_lba(struct rl_nvme_dev *d, uint64_t off, uint64_t len, uint64_t *slba,
+		    uint32_t *nlb);
 
 /* Slab commands plus socket operations, timers and watches: what keeps the loop waiting. */
 static inline unsigned rl__engine_busy(const struct rl_engine *e)

@@ -14,6 +14,7 @@ struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring
 		return NULL;
 	}
 	/* The SQ ring is full of prepared entries: hand them over and try once more. */
+	rl__stamp_queued(e);
 	io_uring_submit(ring);
 	sqe = io_uring_get_sqe(ring);
 	if (!sqe)
@@ -96,23 +97,23 @@ static int reap_ring(struct rl_engine *e, struct io_uring *ring, int big)
 	struct io_uring_cqe *cqe;
 	uint64_t now, ud, result;
 	uint32_t flags;
-	/* Where the CQ ring's head will be once those are taken (a nested reaping moves it too). */
-	unsigned end = *ring->cq.khead + io_uring_cq_ready(ring);
+	unsigned head, end = io_uring_smp_load_acquire(ring->cq.ktail);
 	int n = 0, res;
 
 	if (end == *ring->cq.khead)
 		return 0;
-	e->reap_now = now = rl__now_ns();
-	while ((int)(end - *ring->cq.khead) > 0 && io_uring_peek_cqe(ring, &cqe) == 0) {
+	now = rl__now_ns();
+	/* The head is read again each time: a callback that reaps moves it too. */
+	while ((int)(end - (head = *ring->cq.khead)) > 0) {
+		cqe = &ring->cq.cqes[io_uring_cqe_index(ring, head, ring->cq.ring_mask)];
 		ud = cqe->user_data;
 		res = cqe->res;
 		flags = cqe->flags;
 		result = big ? cqe->big_cqe[0] : 0;
-		io_uring_cqe_seen(ring, cqe);
+		io_uring_cq_advance(ring, 1);
 		rl__dispatch(e, ud, res, flags, result, now);
 		n++;
 	}
-	e->reap_now = 0;
 	return n;
 }
 
@@ -131,6 +132,7 @@ int rl_engine_submit(struct rl_engine *e)
 {
 	int ret = 0, pret;
 
+	rl__stamp_queued(e);
 	if (e->features & RL_FEAT_IOPOLL) {
 		pret = io_uring_submit(&e->pring);
 		if (pret < 0)
@@ -148,6 +150,7 @@ static int wait_n(struct rl_engine *e, unsigned n, int timeout_ms)
 	struct io_uring_cqe *cqe;
 	int ret;
 
+	rl__stamp_queued(e);
 	if (e->pinflight) {
 		/*
 		 * Polled completions are found only by asking: submit the interrupt ring's work,
@@ -174,6 +177,7 @@ int rl_engine_poll(struct rl_engine *e, unsigned min_complete, int timeout_ms)
 	int done = 0, ret;
 
 	if (!min_complete) {
+		rl__stamp_queued(e);
 		/*
 		 * Enter a ring only when it has work: SQEs to submit, or commands in flight whose
 		 * completions may be waiting (with DEFER_TASKRUN they are posted only when the ring

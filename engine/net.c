@@ -38,6 +38,7 @@ struct io_uring_sqe *rl__net_sqe(struct rl_engine *e)
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
 
 	if (!sqe) {
+		rl__stamp_queued(e);
 		io_uring_submit(&e->ring);
 		sqe = io_uring_get_sqe(&e->ring);
 	}

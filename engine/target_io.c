@@ -76,43 +76,11 @@ uint32_t rl_target_mem_align(const struct rl_target *t)
 	return is_nvme(t) ? 4 : rl_file_mem_align(as_file(m));
 }
 
-/* Convert a byte range to LBAs, refusing what does not fall on LBA boundaries. */
-static int to_lba(struct rl_target *t, uint64_t off, uint64_t len, uint64_t *slba, uint32_t *nlb)
-{
-	const struct rl_nvme_info *in = rl_nvme_info(as_nvme(t));
-	unsigned shift = (unsigned)__builtin_ctz(in->lba_size); /* a power of two */
-
-	if (in->extended)
-		return rl__error(t->e, -EOPNOTSUPP,
-				 "%s: byte-offset I/O does not apply to an extended-LBA format "
-				 "(metadata interleaved): use rl_nvme_read()/rl_nvme_write()",
-				 t->name);
-	if (rl__mod_pow2(off, in->lba_size))
-		return rl__error(t->e, -EINVAL, "%s: offset %llu is not a multiple of the LBA size %u",
-				 t->name, (unsigned long long)off, in->lba_size);
-	if (len == 0 || rl__mod_pow2(len, in->lba_size))
-		return rl__error(t->e, -EINVAL,
-				 "%s: length %llu is not a non-zero multiple of the LBA size %u",
-				 t->name, (unsigned long long)len, in->lba_size);
-	if (len >> shift > 65536)
-		return rl__error(t->e, -EINVAL, "%s: length %llu is above 65536 blocks of %u bytes",
-				 t->name, (unsigned long long)len, in->lba_size);
-	*slba = off >> shift;
-	*nlb = (uint32_t)(len >> shift);
-	return 0;
-}
-
 static inline int target_rw(struct rl_target *t, bool write, void *buf, uint64_t len,
 			    uint64_t off, int bi, rl_complete_fn cb, void *arg)
 {
-	uint64_t slba;
-	uint32_t nlb;
-	int ret;
-
-	if (!is_nvme(t))
-		return rl__file_rw(as_file(t), write, buf, len, off, bi, cb, arg);
-	ret = to_lba(t, off, len, &slba, &nlb);
-	return ret ? ret : rl__nvme_rw(as_nvme(t), write, buf, slba, nlb, bi, cb, arg);
+	return is_nvme(t) ? rl__nvme_rw(as_nvme(t), write, buf, len, off, bi, cb, arg)
+			  : rl__file_rw(as_file(t), write, buf, len, off, bi, cb, arg);
 }
 
 int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t off, rl_complete_fn cb,
@@ -161,7 +129,7 @@ int rl_target_readv(struct rl_target *t, const struct iovec *iov, int iovcnt, ui
 
 	if (!is_nvme(t))
 		return rl_file_readv(as_file(t), iov, iovcnt, off, cb, arg);
-	ret = to_lba(t, off, iov_bytes(iov, iovcnt), &slba, &nlb);
+	ret = rl__nvme_to_lba(as_nvme(t), off, iov_bytes(iov, iovcnt), &slba, &nlb);
 	return ret ? ret : rl_nvme_readv(as_nvme(t), iov, iovcnt, slba, nlb, cb, arg);
 }
 
@@ -174,7 +142,7 @@ int rl_target_writev(struct rl_target *t, const struct iovec *iov, int iovcnt, u
 
 	if (!is_nvme(t))
 		return rl_file_writev(as_file(t), iov, iovcnt, off, cb, arg);
-	ret = to_lba(t, off, iov_bytes(iov, iovcnt), &slba, &nlb);
+	ret = rl__nvme_to_lba(as_nvme(t), off, iov_bytes(iov, iovcnt), &slba, &nlb);
 	return ret ? ret : rl_nvme_writev(as_nvme(t), iov, iovcnt, slba, nlb, cb, arg);
 }
 
@@ -187,7 +155,7 @@ int rl_target_write_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_c
 
 	if (!is_nvme(t))
 		return rl_file_write_zeroes(as_file(t), off, len, cb, arg);
-	ret = to_lba(t, off, len, &slba, &nlb);
+	ret = rl__nvme_to_lba(as_nvme(t), off, len, &slba, &nlb);
 	return ret ? ret : rl_nvme_write_zeroes(as_nvme(t), slba, nlb, cb, arg);
 }
 
@@ -199,7 +167,7 @@ int rl_target_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_
 
 	if (!is_nvme(t))
 		return rl_file_trim(as_file(t), off, len, cb, arg);
-	ret = to_lba(t, off, len, &slba, &nlb);
+	ret = rl__nvme_to_lba(as_nvme(t), off, len, &slba, &nlb);
 	return ret ? ret : rl_nvme_deallocate(as_nvme(t), slba, nlb, cb, arg);
 }
 

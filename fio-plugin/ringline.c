@@ -521,7 +521,7 @@ static int rl_fio_init(struct thread_data *td)
 	eo.reg_buffers = o->fixedbufs ? depth : 0;
 	eo.sqpoll = o->sqthread_poll;
 	eo.iopoll = o->hipri;
-	/* fio measures latency itself: skip ringline's clock read per command. */
+	/* fio measures latency itself: skip ringline's timing of each command. */
 	eo.no_latency = true;
 	ret = rl_engine_create(&eo, &ld->e);
 	if (ret) {

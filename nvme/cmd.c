@@ -5,15 +5,32 @@
 
 #include "nvme.h"
 
-void rl__nvme_prep(struct io_uring_sqe *sqe, uint32_t cmd_op, int fixed_file,
-		   const struct nvme_uring_cmd *cmd)
+/*
+ * Zero a 128-byte SQE and start an NVMe command in the 80 bytes from sqe->cmd on, in place;
+ * the caller fills in the rest of the command.
+ */
+static struct nvme_uring_cmd *prep(struct rl_nvme_dev *d, struct io_uring_sqe *sqe, uint32_t cmd_op,
+				   uint8_t opcode)
 {
-	/* A 128-byte SQE: the command lives in the 80 bytes from sqe->cmd on. */
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
+
 	memset(sqe, 0, 2 * sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = fixed_file;
+	sqe->fd = (int)(cmd_op == NVME_URING_CMD_ADMIN ? d->t.admin_findex : d->t.findex);
 	sqe->cmd_op = cmd_op;
-	memcpy(sqe->cmd, cmd, sizeof(*cmd));
+	cmd->opcode = opcode;
+	cmd->nsid = d->info.nsid;
+	return cmd;
+}
+
+void rl__nvme_set_limits(struct rl_nvme_dev *d)
+{
+	const struct rl_nvme_info *in = &d->info;
+	uint64_t max = (uint64_t)in->lba_size << 16; /* 65536 blocks: NLB is 16 bits */
+
+	d->block_bytes = in->lba_size + (in->extended ? in->ms : 0);
+	d->lba_shift = (uint8_t)__builtin_ctz(in->lba_size); /* a power of two */
+	d->byte_io_max = in->extended ? 0 : (in->max_transfer < max ? in->max_transfer : max);
 }
 
 static int check_range(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb)
@@ -66,53 +83,106 @@ static struct rl__cmd *begin(struct rl_nvme_dev *d, struct io_uring *ring, enum 
 }
 
 /*
- * Write @cmd into the SQE and commit. A non-vectored @buf uses registered buffer @bi, or with
- * RL__BUF_FIND the registered buffer that holds it, if one does.
+ * Point the command at @buf, from registered buffer @bi, or with RL__BUF_FIND the registered
+ * buffer that holds it, if one does.
  */
-static void finish(struct rl_nvme_dev *d, struct rl__cmd *c, struct io_uring_sqe *sqe,
-		   uint32_t cmd_op, const struct nvme_uring_cmd *cmd, const void *buf, int bi)
+static void set_data(struct rl_nvme_dev *d, struct io_uring_sqe *sqe, const void *buf, uint32_t len,
+		     int bi)
 {
-	uint32_t file = cmd_op == NVME_URING_CMD_ADMIN ? d->t.admin_findex : d->t.findex;
+	struct nvme_uring_cmd *cmd = (struct nvme_uring_cmd *)sqe->cmd;
 
-	rl__nvme_prep(sqe, cmd_op, (int)file, cmd);
-	if (buf && bi == RL__BUF_FIND)
-		bi = rl__buf_index(d->t.e, buf, cmd->data_len);
-	if (buf && bi >= 0) {
+	cmd->addr = (uintptr_t)buf;
+	cmd->data_len = len;
+	if (bi == RL__BUF_FIND)
+		bi = rl__buf_index(d->t.e, buf, len);
+	if (bi >= 0) {
 		sqe->uring_cmd_flags = IORING_URING_CMD_FIXED;
 		sqe->buf_index = (uint16_t)bi;
 	}
+}
+
+/* A read, write or compare of @nlb blocks from @slba that passed every check. */
+static int submit_rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
+		     uint64_t slba, uint32_t nlb, int bi, rl_complete_fn cb, void *arg)
+{
+	uint32_t len = nlb * d->block_bytes; /* within max_transfer, so 32 bits */
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c = begin(d, d->t.ring, op, len, cb, arg, &sqe);
+
+	if (!c)
+		return -EBUSY;
+	set_lba(prep(d, sqe, NVME_URING_CMD_IO, opcode), slba, nlb);
+	set_data(d, sqe, buf, len, bi);
 	rl__cmd_commit(c, sqe);
+	return 0;
 }
 
 static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
 	      uint64_t slba, uint32_t nlb, int bi, rl_complete_fn cb, void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = opcode, .nsid = d->info.nsid};
-	uint64_t len = (uint64_t)nlb * d->block_bytes;
-	struct io_uring_sqe *sqe;
-	struct rl__cmd *c;
-	int ret;
+	int ret = check_range(d, slba, nlb);
 
-	ret = check_range(d, slba, nlb);
 	if (!ret)
-		ret = check_data(d, buf, len);
-	if (ret)
-		return ret;
-	c = begin(d, d->t.ring, op, (uint32_t)len, cb, arg, &sqe);
-	if (!c)
-		return -EBUSY;
-	set_lba(&cmd, slba, nlb);
-	cmd.addr = (uintptr_t)buf;
-	cmd.data_len = (uint32_t)len;
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, buf, bi);
+		ret = check_data(d, buf, (uint64_t)nlb * d->block_bytes);
+	return ret ? ret : submit_rw(d, opcode, op, buf, slba, nlb, bi, cb, arg);
+}
+
+int rl__nvme_to_lba(struct rl_nvme_dev *d, uint64_t off, uint64_t len, uint64_t *slba,
+		    uint32_t *nlb)
+{
+	const struct rl_nvme_info *in = &d->info;
+
+	if (in->extended)
+		return rl__error(d->t.e, -EOPNOTSUPP,
+				 "%s: byte-offset I/O does not apply to an extended-LBA format "
+				 "(metadata interleaved): use rl_nvme_read()/rl_nvme_write()",
+				 d->t.name);
+	if (rl__mod_pow2(off, in->lba_size))
+		return rl__error(d->t.e, -EINVAL,
+				 "%s: offset %llu is not a multiple of the LBA size %u", d->t.name,
+				 (unsigned long long)off, in->lba_size);
+	if (len == 0 || rl__mod_pow2(len, in->lba_size))
+		return rl__error(d->t.e, -EINVAL,
+				 "%s: length %llu is not a non-zero multiple of the LBA size %u",
+				 d->t.name, (unsigned long long)len, in->lba_size);
+	if (len >> d->lba_shift > 65536)
+		return rl__error(d->t.e, -EINVAL,
+				 "%s: length %llu is above 65536 blocks of %u bytes", d->t.name,
+				 (unsigned long long)len, in->lba_size);
+	*slba = off >> d->lba_shift;
+	*nlb = (uint32_t)(len >> d->lba_shift);
 	return 0;
 }
 
-int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t slba, uint32_t nlb, int bi,
+/* The checks of rl__nvme_rw() one by one, for the message that says which failed. */
+static __attribute__((cold, noinline)) int refuse_rw(struct rl_nvme_dev *d, uint8_t opcode,
+						     enum rl_op op, void *buf, uint64_t len,
+						     uint64_t off, int bi, rl_complete_fn cb,
+						     void *arg)
+{
+	uint64_t slba;
+	uint32_t nlb;
+	int ret = rl__nvme_to_lba(d, off, len, &slba, &nlb);
+
+	return ret ? ret : rw(d, opcode, op, buf, slba, nlb, bi, cb, arg);
+}
+
+/* Byte-offset reads and writes (rl_target_*()), the hot path: every limit in one test. */
+int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t len, uint64_t off, int bi,
 		rl_complete_fn cb, void *arg)
 {
-	return write ? rw(d, RL__NVME_WRITE, RL_OP_WRITE, buf, slba, nlb, bi, cb, arg)
-		     : rw(d, RL__NVME_READ, RL_OP_READ, buf, slba, nlb, bi, cb, arg);
+	const struct rl_nvme_info *in = &d->info;
+	uint64_t slba = off >> d->lba_shift, nlb = len >> d->lba_shift;
+	uint8_t opcode = write ? RL__NVME_WRITE : RL__NVME_READ;
+	enum rl_op op = write ? RL_OP_WRITE : RL_OP_READ;
+
+	/* byte_io_max is 0 where byte offsets do not apply, so len - 1 catches len 0 too. */
+	if (__builtin_expect(rl__mod_pow2(off | len, in->lba_size) || len - 1 >= d->byte_io_max ||
+				 (uintptr_t)buf % 4 ||
+				 (!d->raw && (slba >= in->nsze || nlb > in->nsze - slba)),
+			     0))
+		return refuse_rw(d, opcode, op, buf, len, off, bi, cb, arg);
+	return submit_rw(d, opcode, op, buf, slba, (uint32_t)nlb, bi, cb, arg);
 }
 
 int rl_nvme_read(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb,
@@ -136,8 +206,8 @@ int rl_nvme_compare(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint3
 static int rwv(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const struct iovec *iov,
 	       int iovcnt, uint64_t slba, uint32_t nlb, rl_complete_fn cb, void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = opcode, .nsid = d->info.nsid};
 	uint64_t len = (uint64_t)nlb * d->block_bytes, total = 0;
+	struct nvme_uring_cmd *cmd;
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	int ret;
@@ -164,10 +234,11 @@ static int rwv(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const struc
 	c = begin(d, d->t.ring, op, (uint32_t)len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
-	set_lba(&cmd, slba, nlb);
-	cmd.addr = (uintptr_t)iov;
-	cmd.data_len = (uint32_t)iovcnt; /* NVME_URING_CMD_IO_VEC: the iovec count */
-	finish(d, c, sqe, NVME_URING_CMD_IO_VEC, &cmd, NULL, RL__BUF_FIND);
+	cmd = prep(d, sqe, NVME_URING_CMD_IO_VEC, opcode);
+	set_lba(cmd, slba, nlb);
+	cmd->addr = (uintptr_t)iov;
+	cmd->data_len = (uint32_t)iovcnt; /* NVME_URING_CMD_IO_VEC: the iovec count */
+	rl__cmd_commit(c, sqe);
 	return 0;
 }
 
@@ -186,7 +257,6 @@ int rl_nvme_writev(struct rl_nvme_dev *d, const struct iovec *iov, int iovcnt, u
 int rl_nvme_write_zeroes(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_complete_fn cb,
 			 void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = RL__NVME_WRITE_ZEROES, .nsid = d->info.nsid};
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	int ret = check_range(d, slba, nlb);
@@ -196,20 +266,20 @@ int rl_nvme_write_zeroes(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_
 	c = begin(d, d->t.ring, RL_OP_ZEROES, 0, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
-	set_lba(&cmd, slba, nlb);
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
+	set_lba(prep(d, sqe, NVME_URING_CMD_IO, RL__NVME_WRITE_ZEROES), slba, nlb);
+	rl__cmd_commit(c, sqe);
 	return 0;
 }
 
 int rl_nvme_deallocate(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_complete_fn cb,
 		       void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = RL__NVME_DSM, .nsid = d->info.nsid};
 	struct nvme_dsm_range {
 		uint32_t cattr;
 		uint32_t nlb;
 		uint64_t slba;
 	} *r;
+	struct nvme_uring_cmd *cmd;
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	int ret = check_range(d, slba, nlb);
@@ -223,23 +293,24 @@ int rl_nvme_deallocate(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_co
 	_Static_assert(sizeof(*r) <= sizeof(c->aux), "DSM range does not fit the slot");
 	r = (void *)c->aux;
 	*r = (struct nvme_dsm_range){.cattr = 0, .nlb = nlb, .slba = slba};
-	cmd.cdw10 = 0;	    /* one range (0's based) */
-	cmd.cdw11 = 1 << 2; /* AD: deallocate */
-	cmd.addr = (uintptr_t)r;
-	cmd.data_len = sizeof(*r);
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
+	cmd = prep(d, sqe, NVME_URING_CMD_IO, RL__NVME_DSM);
+	cmd->cdw10 = 0;	     /* one range (0's based) */
+	cmd->cdw11 = 1 << 2; /* AD: deallocate */
+	cmd->addr = (uintptr_t)r;
+	cmd->data_len = sizeof(*r);
+	rl__cmd_commit(c, sqe);
 	return 0;
 }
 
 int rl_nvme_flush(struct rl_nvme_dev *d, rl_complete_fn cb, void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = RL__NVME_FLUSH, .nsid = d->info.nsid};
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c = begin(d, d->t.ring, RL_OP_FLUSH, 0, cb, arg, &sqe);
 
 	if (!c)
 		return -EBUSY;
-	finish(d, c, sqe, NVME_URING_CMD_IO, &cmd, NULL, RL__BUF_FIND);
+	prep(d, sqe, NVME_URING_CMD_IO, RL__NVME_FLUSH);
+	rl__cmd_commit(c, sqe);
 	return 0;
 }
 
@@ -247,9 +318,10 @@ int rl_nvme_flush(struct rl_nvme_dev *d, rl_complete_fn cb, void *arg)
  * Admin commands go to the controller device, on the interrupt ring: the admin queue is never
  * polled.
  */
-static int admin(struct rl_nvme_dev *d, struct nvme_uring_cmd *cmd, void *buf, uint32_t len,
-		 rl_complete_fn cb, void *arg)
+static int admin(struct rl_nvme_dev *d, uint8_t opcode, uint32_t nsid, uint32_t cdw10,
+		 uint32_t cdw11, void *buf, uint32_t len, rl_complete_fn cb, void *arg)
 {
+	struct nvme_uring_cmd *cmd;
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	int ret = check_data(d, buf, len);
@@ -263,30 +335,30 @@ static int admin(struct rl_nvme_dev *d, struct nvme_uring_cmd *cmd, void *buf, u
 	c = begin(d, &d->t.e->ring, RL_OP_ADMIN, len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
+	cmd = prep(d, sqe, NVME_URING_CMD_ADMIN, opcode);
+	cmd->nsid = nsid;
+	cmd->cdw10 = cdw10;
+	cmd->cdw11 = cdw11;
 	cmd->addr = (uintptr_t)buf;
 	cmd->data_len = len;
-	finish(d, c, sqe, NVME_URING_CMD_ADMIN, cmd, NULL, RL__BUF_FIND);
+	rl__cmd_commit(c, sqe);
 	return 0;
 }
 
 int rl_nvme_identify(struct rl_nvme_dev *d, uint8_t cns, uint32_t nsid, void *buf,
 		     rl_complete_fn cb, void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = RL__NVME_ADMIN_IDENTIFY, .nsid = nsid, .cdw10 = cns};
-
-	return admin(d, &cmd, buf, 4096, cb, arg);
+	return admin(d, RL__NVME_ADMIN_IDENTIFY, nsid, cns, 0, buf, 4096, cb, arg);
 }
 
 int rl_nvme_get_log(struct rl_nvme_dev *d, uint8_t lid, uint32_t nsid, void *buf, uint32_t len,
 		    rl_complete_fn cb, void *arg)
 {
-	struct nvme_uring_cmd cmd = {.opcode = RL__NVME_ADMIN_GET_LOG, .nsid = nsid};
 	uint32_t numd = len / 4 - 1; /* 0's based dword count */
 
 	if (len < 4 || len % 4)
 		return rl__error(d->t.e, -EINVAL, "%s: log length %u is not a multiple of 4",
 				 d->t.name, len);
-	cmd.cdw10 = (numd & 0xffff) << 16 | lid;
-	cmd.cdw11 = numd >> 16;
-	return admin(d, &cmd, buf, len, cb, arg);
+	return admin(d, RL__NVME_ADMIN_GET_LOG, nsid, (numd & 0xffff) << 16 | lid, numd >> 16, buf,
+		     len, cb, arg);
 }

@@ -141,9 +141,9 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	copy_trimmed(in->model, ctrl.mn, sizeof(ctrl.mn));
 	copy_trimmed(in->serial, ctrl.sn, sizeof(ctrl.sn));
 	copy_trimmed(in->firmware, ctrl.fr, sizeof(ctrl.fr));
-	d->block_bytes = in->lba_size + (in->extended ? in->ms : 0);
 	if (in->lba_size < 512 || in->lba_size > (1u << 16))
 		return rl__error(e, -EIO, "%s: unusable LBA size %u", d->t.name, in->lba_size);
+	rl__nvme_set_limits(d);
 	return 0;
 }
 

@@ -11,9 +11,15 @@
 struct rl_nvme_dev {
 	struct rl_target t; /* first: see struct rl_target */
 	struct rl_nvme_info info;
+	bool raw; /* RL_NVME_RAW: the device checks LBA ranges */
+	/* Derived from info by rl__nvme_set_limits(), for the checks on every command: */
 	uint32_t block_bytes; /* bytes per LBA in the data buffer (lba_size, + ms if extended) */
-	bool raw;	      /* RL_NVME_RAW: the device checks LBA ranges */
+	uint8_t lba_shift;    /* log2(lba_size) */
+	uint64_t byte_io_max; /* largest byte-offset I/O, 0 on an extended-LBA format */
 };
+
+/* Set the derived fields of @d from d->info (after Identify). */
+void rl__nvme_set_limits(struct rl_nvme_dev *d);
 
 /* NVMe opcodes (NVM command set and admin). */
 enum {
@@ -26,9 +32,5 @@ enum {
 	RL__NVME_ADMIN_GET_LOG = 0x02,
 	RL__NVME_ADMIN_IDENTIFY = 0x06,
 };
-
-/* Fill the 80-byte command area of a 128-byte SQE for one NVMe command. */
-void rl__nvme_prep(struct io_uring_sqe *sqe, uint32_t cmd_op, int fixed_file,
-		   const struct nvme_uring_cmd *cmd);
 
 #endif

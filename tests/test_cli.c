@@ -160,6 +160,32 @@ static void expect_error(struct run *r, int code, const char *what)
 	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
 }
 
+/* --ramp runs first and is not measured: the run is timed from its end. */
+Test(cli, ramp_is_run_but_not_measured)
+{
+	static struct run r;
+	char *path = make_file("/var/tmp", 1 << 20, 7);
+	struct json_object *o;
+	double rt;
+
+	CLI(&r, "bench", path, "--ramp", "0.5", "--time", "0.2", "--json");
+	cr_assert_eq(r.status, 0, "stderr: %s", r.err);
+	o = json_tokener_parse(r.out);
+	cr_assert_not_null(o, "not JSON: %s", r.out);
+	cr_assert_float_eq(get_double(o, "ramp_s"), 0.5, 1e-9);
+	rt = get_double(o, "runtime_s");
+	cr_assert(rt >= 0.2 && rt < 0.5, "runtime_s %f includes the ramp", rt);
+	cr_assert_gt(get_int(o, "ops"), 0);
+	cr_assert_float_eq(get_double(o, "iops"), get_int(o, "ops") / rt, 1e-3);
+	json_object_put(o);
+	CLI(&r, "bench", path, "--ramp", "1", "--count", "5");
+	expect_error(&r, 2, "--ramp applies to --time");
+	CLI(&r, "bench", path, "--ramp", "soon");
+	expect_error(&r, 2, "--ramp soon");
+	unlink(path);
+	free(path);
+}
+
 Test(cli, bad_input_exit_codes_and_messages)
 {
 	static struct run r;

@@ -183,3 +183,31 @@ Test(completion, a_completion_posted_while_reaping_is_timed_after_its_submission
 	unlink(path);
 	free(path);
 }
+
+/*
+ * A command is timed from the system call that submits it, not from when it was queued: a read
+ * queued 300 ms before the engine is polled reads well under 300 ms, and above 0.
+ */
+Test(completion, a_command_is_timed_from_its_submission)
+{
+	struct rl_engine *e = engine_new(8);
+	char *path = make_file("/var/tmp", 8192, 'z');
+	struct ctx c = {.e = e, .buf = rl_alloc_aligned(4096, 4096)};
+	struct timespec pause = {.tv_nsec = 300 * 1000000L};
+	struct rl_op_stats st;
+
+	cr_assert_eq(rl_file_open(e, path, NULL, &c.f), 0, "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_read(c.f, c.buf, 4096, 0, resubmit_cb, &c), 0);
+	nanosleep(&pause, NULL);
+	cr_assert_eq(rl_engine_run(e), 0);
+	cr_assert_eq(c.calls, 1);
+	cr_assert_eq(rl_target_stats(rl_file_target(c.f), RL_OP_READ, &st), 0);
+	cr_assert_eq(rl_hist_count(st.lat), 1);
+	cr_assert_gt(rl_hist_min(st.lat), 0);
+	cr_assert_lt(rl_hist_max(st.lat), 300 * 1000000ull, "timed from queueing: %llu ns",
+		     (unsigned long long)rl_hist_max(st.lat));
+	rl_engine_destroy(e);
+	rl_free_aligned(c.buf);
+	unlink(path);
+	free(path);
+}

@@ -51,7 +51,7 @@ static void fake_open(struct fake *f, uint32_t lba, uint64_t nsze, uint32_t max_
 	f->d.info = (struct rl_nvme_info){.nsid = 3, .lba_size = lba, .nsze = nsze,
 					  .capacity_bytes = nsze * lba,
 					  .max_transfer = max_transfer};
-	f->d.block_bytes = lba;
+	rl__nvme_set_limits(&f->d);
 }
 
 /* Reap what was queued (it fails on /dev/zero), then tear down. */
@@ -277,6 +277,67 @@ Test(nvme_cmd, validation_before_submission)
 	cr_assert_eq(rl_nvme_read(&f.d, buf, 1000, 1, done_cb, &d), 0);
 	fake_close(&f);
 	cr_assert_eq(d.calls, 1);
+	rl_free_aligned(buf);
+}
+
+/*
+ * Byte-offset I/O (rl_target_*()) tests every limit at once and names the one that failed; each
+ * limit is probed on both sides of its edge.
+ */
+Test(nvme_cmd, byte_offset_io_limits_at_their_edges)
+{
+	struct fake f;
+	struct done d = {0};
+	unsigned char *buf = rl_alloc_aligned(4096, 65537 * 512);
+	const struct nvme_uring_cmd *c;
+
+	fake_open(&f, 4096, 1000, 128 * 1024);
+	expect_refused(&f, rl_target_read(&f.d.t, buf, 4096, 1000 * 4096, done_cb, &d),
+		       "blocks 1000..1000 are past the end of the namespace");
+	expect_refused(&f, rl_target_write(&f.d.t, buf, 8192, 999 * 4096, done_cb, &d),
+		       "blocks 999..1000 are past the end");
+	expect_refused(&f, rl_target_read(&f.d.t, buf, 33 * 4096, 0, done_cb, &d),
+		       "exceeds the maximum transfer size 131072 (MDTS)");
+	expect_refused(&f, rl_target_read(&f.d.t, buf + 2, 4096, 0, done_cb, &d),
+		       "not 4-byte aligned");
+	expect_refused(&f, rl_target_read(&f.d.t, buf, 0, 0, done_cb, &d), "non-zero multiple");
+	expect_refused(&f, rl_target_read(&f.d.t, buf, 4096, UINT64_MAX - 4095, done_cb, &d),
+		       "past the end");
+	cr_assert_eq(rl_target_read(&f.d.t, buf, 4096, 999 * 4096, done_cb, &d), 0, "%s",
+		     rl_engine_last_error(f.e));
+	c = cmd_of(last_sqe(f.e));
+	cr_assert(c->cdw10 == 999 && c->cdw11 == 0 && c->cdw12 == 0, "the last block");
+	cr_assert_eq(rl_target_write(&f.d.t, buf, 32 * 4096, 0, done_cb, &d), 0, "%s",
+		     rl_engine_last_error(f.e));
+	c = cmd_of(last_sqe(f.e));
+	cr_assert(c->opcode == 0x01 && c->cdw12 == 31 && c->data_len == 32 * 4096, "MDTS exactly");
+	/* RL_NVME_RAW leaves the range to the device. */
+	f.d.raw = true;
+	cr_assert_eq(rl_target_read(&f.d.t, buf, 4096, 1000 * 4096, done_cb, &d), 0);
+	cr_assert_eq(cmd_of(last_sqe(f.e))->cdw10, 1000);
+	cr_assert_eq(rl_engine_inflight(f.e), 3);
+	fake_close(&f);
+
+	/* A command covers at most 65536 blocks, whatever MDTS allows. */
+	fake_open(&f, 512, 1 << 20, UINT32_MAX);
+	expect_refused(&f, rl_target_read(&f.d.t, buf, 65537 * 512, 0, done_cb, &d),
+		       "above 65536 blocks");
+	cr_assert_eq(rl_target_read(&f.d.t, buf, 65536 * 512, 0, done_cb, &d), 0, "%s",
+		     rl_engine_last_error(f.e));
+	cr_assert_eq(cmd_of(last_sqe(f.e))->cdw12, 65535);
+	fake_close(&f);
+
+	/* Extended LBAs interleave metadata: byte offsets do not apply. */
+	fake_open(&f, 512, 1 << 20, 1 << 20);
+	f.d.info.extended = true;
+	f.d.info.ms = 8;
+	rl__nvme_set_limits(&f.d);
+	cr_assert_eq(rl_target_read(&f.d.t, buf, 512, 0, done_cb, &d), -EOPNOTSUPP);
+	cr_assert(strstr(rl_engine_last_error(f.e), "extended-LBA"), "%s",
+		  rl_engine_last_error(f.e));
+	cr_assert_eq(rl_nvme_read(&f.d, buf, 0, 1, done_cb, &d), 0, "block I/O still works");
+	cr_assert_eq(cmd_of(last_sqe(f.e))->data_len, 520);
+	fake_close(&f);
 	rl_free_aligned(buf);
 }
 

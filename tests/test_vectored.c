@@ -117,7 +117,7 @@ Test(vectored, nvme_target_writev_is_io_vec)
 				       .nsze = 1 << 20,
 				       .capacity_bytes = 512ull << 20,
 				       .max_transfer = 1 << 20};
-	d.block_bytes = 512;
+	rl__nvme_set_limits(&d);
 
 	cr_assert_eq(rl_target_writev(&d.t, v, 2, 4096, done_cb, &dn), 0, "%s",
 		     rl_engine_last_error(e));

@@ -28,6 +28,7 @@ struct params {
 	unsigned qd;
 	unsigned batch; /* completions to wait for per system call (--batch) */
 	double time_s;	/* 0 when --count is given */
+	double ramp_s;	/* --ramp: run this long before measuring */
 	uint64_t count; /* 0 when --time is given */
 	uint64_t size;	/* 0: the whole target */
 	bool json;
@@ -81,6 +82,8 @@ static void usage(FILE *out, const char *cmd)
 		"  --qd N         commands in flight, 1..%d (default %d)\n"
 		"  --time SECONDS run this long (default 10); decimals allowed\n"
 		"  --count N      stop after N I/Os instead of a time\n"
+		"  --ramp SECONDS run this long first, then reset the counters and start\n"
+		"                 --time (as fio's ramp_time): warm-up is not measured\n"
 		"  --size N       use the first N bytes of PATH (default: all of it); PATH must\n"
 		"                 be at least that large\n"
 		"  --no-fixedbufs do not register the I/O buffers with the ring\n"
@@ -96,8 +99,9 @@ static void usage(FILE *out, const char *cmd)
 		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
 		"                 at most 100 requests/s; the address is printed on stderr\n"
 		"  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
-		"                 runtime_s, ops, errors, iops, bw_bytes_per_s, lat_ns{min, mean,\n"
-		"                 p50, p90, p99, p99.9, p99.99, max}, ring_features\n"
+		"                 ramp_s, runtime_s, ops, errors, iops, bw_bytes_per_s,\n"
+		"                 lat_ns{min, mean, p50, p90, p99, p99.9, p99.99, max},\n"
+		"                 ring_features\n"
 		"  -h, --help     show this text\n"
 		"\n"
 		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
@@ -118,6 +122,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 		{"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
 		{"batch", required_argument, NULL, 'B'},
 		{"listen", required_argument, NULL, 'L'},
+		{"ramp", required_argument, NULL, 'R'},
 		{0},
 	};
 	bool have_time = false;
@@ -161,6 +166,13 @@ static int parse_args(int argc, char **argv, struct params *p)
 				return -1;
 			}
 			have_time = true;
+			break;
+		case 'R':
+			p->ramp_s = strtod(optarg, &end);
+			if (*end || end == optarg || !(p->ramp_s >= 0) || p->ramp_s > 1e7) {
+				cli_err("--ramp %s: expected a number of seconds", optarg);
+				return -1;
+			}
 			break;
 		case 'c':
 			if (cli_parse_size(optarg, &p->count) || p->count == 0) {
@@ -210,6 +222,10 @@ static int parse_args(int argc, char **argv, struct params *p)
 	}
 	if (have_time && p->count) {
 		cli_err("give --time or --count, not both");
+		return -1;
+	}
+	if (p->count && p->ramp_s > 0) {
+		cli_err("--ramp applies to --time, not --count");
 		return -1;
 	}
 	if (p->count)
@@ -384,6 +400,7 @@ static void report(struct job *j, double runtime, const struct rl_hist *lat, uin
 		json_object_object_add(o, "rw", json_object_new_string(rw_names[p->rw]));
 		json_object_object_add(o, "bs", json_object_new_int64((int64_t)p->bs));
 		json_object_object_add(o, "qd", json_object_new_int64(p->qd));
+		json_object_object_add(o, "ramp_s", json_object_new_double(p->ramp_s));
 		json_object_object_add(o, "runtime_s", json_object_new_double(runtime));
 		json_object_object_add(o, "ops", json_object_new_int64((int64_t)ops));
 		json_object_object_add(o, "errors", json_object_new_int64((int64_t)errors));
@@ -428,7 +445,8 @@ static int run(struct params *p)
 	struct rl_op_stats st;
 	char *bufs = NULL;
 	uint64_t errors = 0;
-	double start, runtime, deadline;
+	double start, runtime, deadline, now;
+	bool ramping = p->ramp_s > 0;
 	int ret, status = EXIT_IO;
 
 	rl_engine_opts_init(&eo);
@@ -486,7 +504,7 @@ static int run(struct params *p)
 	}
 
 	start = now_s();
-	deadline = p->time_s > 0 ? start + p->time_s : INFINITY;
+	deadline = p->time_s > 0 ? start + p->ramp_s + p->time_s : INFINITY;
 	for (unsigned i = 0; i < p->qd; i++)
 		j.idle[j.nidle++] = &slots[p->qd - 1 - i];
 	for (;;) {
@@ -511,7 +529,15 @@ static int run(struct params *p)
 			cli_err("completion loop failed: %s", strerror(-ret));
 			goto out;
 		}
-		if (!j.stopping && now_s() >= deadline)
+		now = now_s();
+		if (ramping && now >= start + p->ramp_s) {
+			/* Measure from here: nothing that completed during the ramp counts. */
+			rl_target_reset_stats(j.t);
+			start = now;
+			deadline = now + p->time_s;
+			ramping = false;
+		}
+		if (!j.stopping && now >= deadline)
 			j.stopping = true;
 	}
 	runtime = now_s() - start;

@@ -67,9 +67,11 @@ enum rl_region {
  * @sqpoll_idle_ms: idle time before that thread sleeps (default 1000).
  * @iopoll:        add a storage-only IOPOLL ring for polled NVMe (RL_NVME_POLLED); the same
  *                 loop reaps it. Needs a driver with poll queues (nvme poll_queues=N).
- * @no_latency:    do not time commands, saving a clock read per command (microseconds where
- *                 the clock source is not the TSC, as in emulated guests): the targets'
- *                 latency histograms stay empty; their counters still count (default off).
+ * @no_latency:    do not time commands, saving two clock reads per system call (microseconds
+ *                 where the clock source is not the TSC, as in emulated guests) and a histogram
+ *                 update per command: the targets' latency histograms stay empty; their
+ *                 counters still count (default off). Timed commands are timed from the
+ *                 system call that submits them (with sqpoll, from when they are queued).
  * @net_buffers:   sockets (ringline/net.h): receive buffers in the provided-buffer ring, a
  *                 power of two (default 256). Allocated when the first listener opens.
  * @net_buffer_size: bytes per receive buffer (default 4096).
