@@ -243,6 +243,7 @@ void rl_engine_destroy(struct rl_engine *e)
 	if (rl__engine_busy(e)) {
 		sqe = io_uring_get_sqe(&e->ring);
 		if (!sqe) {
+			rl__stamp_queued(e);
 			io_uring_submit(&e->ring);
 			sqe = io_uring_get_sqe(&e->ring);
 		}
