@@ -241,12 +241,7 @@ void rl_engine_destroy(struct rl_engine *e)
 	/* Listeners close first: no new connections, every connection's on_close runs. */
 	rl__net_shutdown(e);
 	if (rl__engine_busy(e)) {
-		sqe = io_uring_get_sqe(&e->ring);
-		if (!sqe) {
-			rl__stamp_queued(e);
-			io_uring_submit(&e->ring);
-			sqe = io_uring_get_sqe(&e->ring);
-		}
+		sqe = rl__sqe(e, &e->ring);
 		if (sqe) {
 			io_uring_prep_cancel64(sqe, 0, IORING_ASYNC_CANCEL_ANY);
 			io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_IGNORE, 0, 0));

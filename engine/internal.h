@@ -252,6 +252,9 @@ static inline uint64_t rl__now_ns(void)
 int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4), cold));
 
+/* An SQE on @ring; when the SQ ring is full, what is queued is submitted first. NULL if none. */
+struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring);
+
 /* rl__cmd_begin_on() when the slab or the SQ ring is full: an SQE after submitting, or NULL. */
 struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring);
 

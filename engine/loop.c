@@ -4,6 +4,19 @@
 
 #include "internal.h"
 
+struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(ring);
+
+	if (!sqe) {
+		/* The SQ ring is full of prepared entries: hand them over and try once more. */
+		rl__stamp_queued(e);
+		io_uring_submit(ring);
+		sqe = io_uring_get_sqe(ring);
+	}
+	return sqe;
+}
+
 struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring)
 {
 	struct io_uring_sqe *sqe;
@@ -13,10 +26,7 @@ struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring
 			  e->slab.cap);
 		return NULL;
 	}
-	/* The SQ ring is full of prepared entries: hand them over and try once more. */
-	rl__stamp_queued(e);
-	io_uring_submit(ring);
-	sqe = io_uring_get_sqe(ring);
+	sqe = rl__sqe(e, ring);
 	if (!sqe)
 		rl__error(e, -EBUSY, "submission queue full: reap completions and retry");
 	return sqe;

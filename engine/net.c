@@ -33,18 +33,6 @@ static void arm_accept(struct rl__net *n, struct rl_listener *l);
 static void sweep_maybe_cancel(struct rl__net *n);
 static void listener_maybe_free(struct rl__net *n, struct rl_listener *l);
 
-struct io_uring_sqe *rl__net_sqe(struct rl_engine *e)
-{
-	struct io_uring_sqe *sqe = io_uring_get_sqe(&e->ring);
-
-	if (!sqe) {
-		rl__stamp_queued(e);
-		io_uring_submit(&e->ring);
-		sqe = io_uring_get_sqe(&e->ring);
-	}
-	return sqe;
-}
-
 int rl__net_get(struct rl_engine *e, struct rl__net **out)
 {
 	if (!e->net) {

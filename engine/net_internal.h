@@ -141,8 +141,11 @@ struct rl__net {
 
 /* The engine's socket state, created on first use. Return: 0 or -ENOMEM. */
 int rl__net_get(struct rl_engine *e, struct rl__net **out);
-/* A submission queue entry, flushing the queue once when it is full; NULL if still full. */
-struct io_uring_sqe *rl__net_sqe(struct rl_engine *e);
+/* A submission queue entry on the main ring (rl__sqe()); sockets never use the IOPOLL ring. */
+static inline struct io_uring_sqe *rl__net_sqe(struct rl_engine *e)
+{
+	return rl__sqe(e, &e->ring);
+}
 /* A timer or watch CQE. */
 void rl__net_event_dispatch(struct rl__net *n, uint32_t slot, uint32_t gen, int res);
 void rl__net_events_init(struct rl__net *n);
