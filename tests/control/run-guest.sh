@@ -7,7 +7,5 @@ build=$(realpath "$1")
 cd "$(dirname "$0")/../.."
 
 tests/vm/can-boot || exit $?
-# --retry-lost: the emulated controller now and then loses commands (tests/vm/README.md); two
-# runs must fit in CTest's 1000 s.
-exec tests/vm/nvme-vm --timeout 480 --retry-lost -- tests/control/guest-control.sh \
+exec tests/vm/nvme-vm --timeout 480 -- tests/control/guest-control.sh \
 	"$build/tools/ringline"

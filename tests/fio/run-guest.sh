@@ -16,9 +16,6 @@ case $plugin in
 	;;
 esac
 cd "$repo"
-# 6.12: the emulated controller now and then loses commands (tests/vm/README.md), more often
-# under 6.1, where polled commands can then leave fio unkillable. --retry-lost runs the matrix
-# once more in a new guest when that happened; two runs must fit in CTest's 1500 s.
-exec "$repo/tests/vm/nvme-vm" --kernel 6.12 --timeout 600 --retry-lost \
+exec "$repo/tests/vm/nvme-vm" --kernel 6.12 --timeout 600 \
 	${RINGLINE_FIO_PRELOAD:+--env RINGLINE_FIO_PRELOAD=$RINGLINE_FIO_PRELOAD} \
 	-- "$repo/tests/fio/guest.sh" "$plugin"

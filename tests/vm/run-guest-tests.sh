@@ -8,7 +8,5 @@ kernel=${2:-6.1}
 cd "$(dirname "$0")/../.."
 
 tests/vm/can-boot || exit $?
-# --retry-lost: the emulated controller now and then loses commands (tests/vm/README.md); two
-# runs must fit in CTest's 1500 s.
-exec tests/vm/nvme-vm --kernel "$kernel" --timeout 700 --retry-lost -- sh -c \
+exec tests/vm/nvme-vm --kernel "$kernel" --timeout 700 -- sh -c \
 	"'$build/tests/test_nvme_dev' --jobs 1 && tests/vm/guest-cli.sh '$build/tools/ringline'"
