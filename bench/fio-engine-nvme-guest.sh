@@ -9,7 +9,9 @@
 #
 # Usage: bench/fio-engine-nvme-guest.sh       (as root; boots tests/vm/nvme-vm)
 # Env:   SECONDS (per engine and round, default 5), ROUNDS (default 5), POLL (0 or 1)
-runtime=$SECONDS
+# Inside the guest the value comes as GUEST_SECONDS: bash turns an inherited SECONDS into a clock,
+# and the guest's slow start-up could already have moved it on (a 2 s request ran 3 s rounds).
+runtime=${GUEST_SECONDS:-$SECONDS}
 [ "$runtime" -gt 0 ] || runtime=5
 rounds=${ROUNDS:-5}
 poll=${POLL:-0}
@@ -28,7 +30,7 @@ if [ "${1:-}" != --inside ]; then
 	[ -f build/fio-plugin/ringline ] || die "the fio engine was not built (see cmake's output)"
 	# Up to 20 s of start-up per fio run in the slow guest, on top of its run time.
 	exec tests/vm/nvme-vm --timeout $((300 + rounds * (poll + 1) * 2 * (runtime + 20))) \
-		--env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
+		--env GUEST_SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
 		-- bench/fio-engine-nvme-guest.sh --inside
 fi
 

@@ -7,7 +7,9 @@
 #
 # Usage: bench/nvme-guest.sh           (as root; boots tests/vm/nvme-vm)
 # Env:   SECONDS (per tool and round, default 5), ROUNDS (default 3), POLL (0 or 1)
-runtime=$SECONDS
+# Inside the guest the value comes as GUEST_SECONDS: bash turns an inherited SECONDS into a clock,
+# and the guest's slow start-up could already have moved it on (a 2 s request ran 3 s rounds).
+runtime=${GUEST_SECONDS:-$SECONDS}
 [ "$runtime" -gt 0 ] || runtime=5
 rounds=${ROUNDS:-3}
 poll=${POLL:-0}
@@ -25,7 +27,7 @@ if [ "${1:-}" != --inside ]; then
 	cmake -S . -B build >/dev/null && cmake --build build -j "$(nproc)" >/dev/null
 	# Up to 20 s of start-up per tool run in the slow guest, on top of its ramp and run time.
 	exec tests/vm/nvme-vm --timeout $((300 + rounds * (poll + 1) * 3 * (runtime + 21))) \
-		--env SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
+		--env GUEST_SECONDS="$runtime" --env ROUNDS="$rounds" --env POLL="$poll" \
 		--env T_IO_URING="$fio_src/t/io_uring" -- bench/nvme-guest.sh --inside
 fi
 
