@@ -167,6 +167,7 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	rl__timers_init(&e->timers);
 	e->net_bufs = o.net_buffers;
 	e->net_buf_size = o.net_buffer_size;
 	e->net_send_pool = o.net_send_pool;
@@ -227,6 +228,7 @@ void rl_engine_destroy(struct rl_engine *e)
 	if (!e)
 		return;
 	e->stop = 1;
+	e->dying = true; /* no new timer, listener or connection from the callbacks below */
 	/* Listeners close first: no new connections, every connection's on_close runs. */
 	rl__net_shutdown(e);
 	if (rl__engine_busy(e)) {

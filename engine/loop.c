@@ -45,13 +45,15 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		break;
 	case RL__TAG_IGNORE:
 		return;
+	case RL__TAG_TIMER:
+		rl__timer_dispatch(e, ud, res);
+		return;
 	case RL__TAG_NET_ACCEPT:
 	case RL__TAG_NET_RECV:
 	case RL__TAG_NET_SEND:
 	case RL__TAG_NET_SHUTDOWN:
 	case RL__TAG_NET_CLOSE:
 	case RL__TAG_NET_SWEEP:
-	case RL__TAG_NET_EVENT:
 	case RL__TAG_NET_RESUME:
 		rl__net_dispatch(e, ud, res, flags, now);
 		return;

@@ -40,7 +40,6 @@ int rl__net_get(struct rl_engine *e, struct rl__net **out)
 		if (!e->net)
 			return -ENOMEM;
 		e->net->e = e;
-		rl__net_events_init(e->net);
 	}
 	*out = e->net;
 	return 0;
@@ -477,7 +476,7 @@ static void arm_accept(struct rl__net *n, struct rl_listener *l)
 {
 	struct io_uring_sqe *sqe;
 
-	if (l->accept_armed || l->closing || n->dying)
+	if (l->accept_armed || l->closing || n->e->dying)
 		return;
 	sqe = rl__net_sqe(n->e);
 	if (!sqe)
@@ -516,7 +515,7 @@ static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_
 		return;
 	}
 	n->st.accepted++;
-	if (!l || l->closing || n->dying || l->nconns >= l->max_conns) {
+	if (!l || l->closing || n->e->dying || l->nconns >= l->max_conns) {
 		refuse(n, index, now);
 		return;
 	}
@@ -544,7 +543,7 @@ static void sweep_arm(struct rl__net *n)
 	uint64_t ns = SWEEP_MAX_NS;
 	struct io_uring_sqe *sqe;
 
-	if (n->sweep_armed || n->dying || (!n->nlisteners && !n->nconns))
+	if (n->sweep_armed || n->e->dying || (!n->nlisteners && !n->nconns))
 		return;
 	for (unsigned i = 0; i < n->listener_cap; i++)
 		if (n->listeners[i].in_use && n->listeners[i].idle_ns / 4 < ns)
@@ -685,7 +684,7 @@ void rl__net_reaped(struct rl_engine *e)
 {
 	struct rl__net *n = e->net;
 
-	if (n->dying)
+	if (n->e->dying)
 		return;
 	if (n->sweep_due) {
 		n->sweep_due = 0;
@@ -706,10 +705,6 @@ void rl__net_dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags,
 		e->stale_cqes++;
 		return;
 	}
-	if (tag == RL__TAG_NET_EVENT) {
-		rl__net_event_dispatch(n, slot, gen, res);
-		return;
-	}
 	if (tag == RL__TAG_NET_SWEEP) {
 		e->net_pending--;
 		n->sweep_armed = 0;
@@ -717,7 +712,7 @@ void rl__net_dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags,
 		 * Not now: CQEs behind this one may carry activity of connections that look
 		 * idle (after the thread was descheduled, say). Once the batch is handled.
 		 */
-		n->sweep_due = !n->dying;
+		n->sweep_due = !n->e->dying;
 		return;
 	}
 	if (tag == RL__TAG_NET_ACCEPT) {
@@ -882,7 +877,7 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	ret = rl__net_get(e, &n);
 	if (ret)
 		return ret;
-	if (n->dying)
+	if (n->e->dying)
 		return -ESHUTDOWN;
 	if (!n->sockets && (ret = sockets_init(e, n)))
 		return ret;
@@ -1152,7 +1147,6 @@ void rl__net_shutdown(struct rl_engine *e)
 
 	if (!n)
 		return;
-	n->dying = 1;
 	if (!n->sockets)
 		return;
 	for (unsigned i = 0; i < n->listener_cap; i++)

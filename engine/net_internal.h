@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket and ring-event state shared by engine/net.c and engine/net_event.c. Not installed. */
+/* Socket state shared by the engine/net*.c files. Not installed. */
 #ifndef RINGLINE_NET_INTERNAL_H
 #define RINGLINE_NET_INTERNAL_H
 
@@ -89,23 +89,8 @@ struct net_buf {
 	int32_t next;
 };
 
-struct net_event {
-	rl_complete_fn cb;
-	void *arg;
-	struct __kernel_timespec ts; /* read by the kernel until the CQE */
-	uint32_t gen;
-	int32_t next_free;
-	uint8_t in_use;
-	uint8_t timer;
-};
-
 struct rl__net {
 	struct rl_engine *e;
-	int dying; /* rl_engine_destroy() runs: nothing is re-armed */
-
-	/* Timers and fd watches (net_event.c). */
-	struct net_event events[RL_NET_EVENTS];
-	int32_t event_free;
 
 	/* Sockets: allocated with the first listener. */
 	int sockets;
@@ -146,8 +131,5 @@ static inline struct io_uring_sqe *rl__net_sqe(struct rl_engine *e)
 {
 	return rl__sqe(e, &e->ring);
 }
-/* A timer or watch CQE. */
-void rl__net_event_dispatch(struct rl__net *n, uint32_t slot, uint32_t gen, int res);
-void rl__net_events_init(struct rl__net *n);
 
 #endif
