@@ -1,9 +1,17 @@
 /* SPDX-License-Identifier: MIT */
-/* Socket state shared by the engine/net*.c files. Not installed. */
+/*
+ * Private: the socket layer's state and the calls between its files (engine/net*.c; see net.c
+ * for the map). Not installed.
+ */
 #ifndef RINGLINE_NET_INTERNAL_H
 #define RINGLINE_NET_INTERNAL_H
 
-#include "internal.h"
+#include <stdbool.h>
+#include <sys/socket.h>
+
+#include "core.h"
+#include "error.h"
+#include "ud.h"
 #include "ringline/net.h"
 
 /* Send pool chunk: header and data in NET_CHUNK bytes. */
@@ -40,7 +48,7 @@ struct rl_conn {
 	unsigned shut_sent : 1;
 	unsigned close_sent : 1;
 	unsigned resume_sent : 1;
-	unsigned resumed : 1; /* rl_conn_resume(): offer on_data even without input */
+	unsigned resumed : 1;	/* rl_conn_resume(): offer on_data even without input */
 	unsigned want_bufs : 1; /* receive ended with ENOBUFS: re-arm after a buffer comes back */
 	unsigned want_room : 1; /* rl_conn_send() was refused: offer input again when room frees */
 	unsigned kick : 1;	/* an SQE was not available: retry at the next sweep */
@@ -92,8 +100,7 @@ struct net_buf {
 struct rl__net {
 	struct rl_engine *e;
 
-	/* Sockets: allocated with the first listener. */
-	int sockets;
+	/* Connections (net_conn.c) and listeners (net_listen.c). */
 	struct rl_conn *conns; /* one per slot of the connection region */
 	unsigned conn_cap;
 	uint32_t conn_base;
@@ -102,6 +109,7 @@ struct rl__net {
 	unsigned listener_cap;
 	unsigned nlisteners;
 
+	/* The provided-buffer ring (net_bufring.c). */
 	struct io_uring_buf_ring *br;
 	size_t br_size;
 	char *bufmem;
@@ -111,12 +119,14 @@ struct rl__net {
 	unsigned bufs_free;
 	unsigned want_bufs; /* connections waiting for a buffer to come back */
 
+	/* The send pool (net_sendq.c). */
 	char *pool;
 	struct net_chunk *free_chunks;
 	unsigned nchunks;
 	unsigned chunks_free;
 	unsigned want_room; /* connections waiting for send pool room */
 
+	/* The idle sweep (net_listen.c). */
 	struct __kernel_timespec sweep_ts;
 	int sweep_armed;
 	int sweep_due; /* the timer fired: sweep once the current batch of CQEs is handled */
@@ -124,12 +134,97 @@ struct rl__net {
 	struct rl_net_stats st;
 };
 
-/* The engine's socket state, created on first use. Return: 0 or -ENOMEM. */
+/* ---- net.c: the socket state and its dispatcher ---------------------------------------- */
+
+/* The engine's socket state, created with the first listener. Return: 0, -ENOMEM, -ENFILE. */
 int rl__net_get(struct rl_engine *e, struct rl__net **out);
 /* A submission queue entry on the main ring (rl__sqe()); sockets never use the IOPOLL ring. */
 static inline struct io_uring_sqe *rl__net_sqe(struct rl_engine *e)
 {
 	return rl__sqe(e, &e->ring);
 }
+/* Cancel the request with user_data @ud. Return: 0, or -EBUSY without an SQE. */
+int rl__net_cancel(struct rl_engine *e, uint64_t ud);
+
+/* ---- net_bufring.c: receive buffers ------------------------------------------------------- */
+
+/* Allocate, register and fill the buffer ring; rl__bufring_fini() undoes it. */
+int rl__bufring_init(struct rl_engine *e, struct rl__net *n);
+void rl__bufring_fini(struct rl_engine *e, struct rl__net *n);
+/* Prepare a multishot receive on fixed file @fd that takes its buffers from the ring. */
+void rl__buf_prep_recv(struct io_uring_sqe *sqe, int fd);
+/* A receive CQE's buffer, which the kernel took from the ring. Return: its id, or -1 for none. */
+int32_t rl__buf_taken(struct rl__net *n, uint32_t cqe_flags);
+/* Back to the ring; receives waiting for a buffer (rl__buf_wait()) are re-armed. */
+void rl__buf_give_back(struct rl__net *n, int32_t bid);
+/* A receive ended with ENOBUFS: re-arm it once a buffer is back, unless one already is. */
+void rl__buf_wait(struct rl__net *n, struct rl_conn *c);
+/* Keep @len received bytes of buffer @bid for @c, behind what it holds already. */
+void rl__buf_hold(struct rl__net *n, struct rl_conn *c, int32_t bid, uint32_t len);
+/* Copy held bytes into @dst, at most @room; emptied buffers go back. Return: bytes copied. */
+uint32_t rl__buf_copy_held(struct rl__net *n, struct rl_conn *c, char *dst, uint32_t room);
+/* Give back every buffer @c holds. */
+void rl__buf_drop_held(struct rl__net *n, struct rl_conn *c);
+
+/* ---- net_sendq.c: the send pool and each connection's send queue -------------------------- */
+
+int rl__sendq_init(struct rl__net *n, size_t pool_bytes);
+void rl__sendq_fini(struct rl__net *n);
+/* Submit the one send of @c, from the head of its queue. */
+void rl__sendq_start(struct rl__net *n, struct rl_conn *c);
+/* Free what @c has queued, except the chunk a send in flight reads from. */
+void rl__sendq_drop(struct rl__net *n, struct rl_conn *c);
+/* The send's CQE. */
+void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t now);
+
+/* ---- net_conn.c: a connection's life cycle ------------------------------------------------ */
+
+static inline uint64_t rl__conn_ud(unsigned tag, const struct rl_conn *c)
+{
+	return rl__ud_encode(tag, c->index, c->gen);
+}
+/* The protocol may be offered input and may send. */
+static inline bool rl__conn_usable(const struct rl_conn *c)
+{
+	return c->state == CONN_OPEN && c->ops && !c->closing && !c->aborting;
+}
+/* An SQE for an operation of @c, counted as in flight; NULL (and a retry at the sweep) if none. */
+struct io_uring_sqe *rl__conn_sqe(struct rl__net *n, struct rl_conn *c, unsigned tag);
+/* A connection slot the kernel just filled (accept) takes @state. */
+void rl__conn_init(struct rl_conn *c, unsigned state, uint64_t now);
+/* Submit what the connection's state needs now; idempotent. */
+void rl__conn_progress(struct rl__net *n, struct rl_conn *c);
+/* Offer the input to the protocol until it stops consuming. */
+void rl__conn_pump(struct rl__net *n, struct rl_conn *c);
+void rl__conn_begin_abort(struct rl__net *n, struct rl_conn *c, int reason);
+/* A CQE of a live connection (receive, send, shutdown, resume, close). */
+void rl__conn_complete(struct rl__net *n, struct rl_conn *c, unsigned tag, int res, uint32_t flags,
+		       uint64_t now);
+
+/* ---- net_listen.c: listeners, accept, the idle sweep -------------------------------------- */
+
+/* An accept CQE. */
+void rl__listener_accepted(struct rl__net *n, uint32_t slot, uint32_t gen, int res, uint32_t flags,
+			   uint64_t now);
+/* A connection slot is free again: accepts that stopped on a full region resume. */
+void rl__listeners_rearm(struct rl__net *n);
+/* Free a closing listener once its accept ended and its last connection closed. */
+void rl__listener_maybe_free(struct rl__net *n, struct rl_listener *l);
+/* Arm the sweep timer, unless it is armed or there is nothing to watch. */
+void rl__sweep_arm(struct rl__net *n);
+/* Nothing left to watch: cancel the sweep so the loop can end without waiting for it. */
+void rl__sweep_maybe_cancel(struct rl__net *n);
+/* The sweep timer's CQE. */
+void rl__sweep_fired(struct rl__net *n);
+/* Close idle connections, retry what found no SQE, re-arm accepts. */
+void rl__sweep(struct rl__net *n, uint64_t now);
+
+/* ---- net_addr.c: addresses ---------------------------------------------------------------- */
+
+/* Parse rl_listen()'s address forms into @ss; a Unix path is copied to @unix_path too. */
+int rl__net_parse_addr(struct rl_engine *e, const char *addr, struct sockaddr_storage *ss,
+		       socklen_t *len, char *unix_path, size_t unix_len);
+/* The bound address of @fd as rl_listen() takes it, with the port the kernel picked. */
+void rl__net_format_addr(int fd, const char *unix_path, char *buf, size_t len);
 
 #endif
