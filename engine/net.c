@@ -175,9 +175,9 @@ void rl__net_fini(struct rl_engine *e)
 	for (unsigned i = 0; i < n->listener_cap; i++) {
 		struct rl_listener *l = &n->listeners[i];
 
-		if (!l->in_use)
+		if (l->state == LISTENER_FREE)
 			continue;
-		l->accept_armed = 0;
+		l->accept_op = NET_OP_IDLE;
 		l->nconns = 0;
 		rl__listener_maybe_free(n, l);
 	}

@@ -26,37 +26,52 @@ struct net_chunk {
 
 #define NET_CHUNK_DATA (NET_CHUNK - (uint32_t)sizeof(struct net_chunk))
 
-enum { CONN_FREE, CONN_OPEN, CONN_REFUSED };
+/*
+ * A connection's life cycle: one state, changed only by conn_set_state() in net_conn.c, along
+ * the transition table written above it.
+ */
+enum conn_state {
+	CONN_FREE,	 /* the slot is unused */
+	CONN_OPEN,	 /* receiving, sending, offering input to the protocol */
+	CONN_DRAINING,	 /* rl_conn_close(): the send queue drains; input is read and dropped */
+	CONN_SHUT_SENT,	 /* drained, shutdown(SHUT_WR) submitted: waiting for the peer's end */
+	CONN_CANCELLING, /* closing without waiting: what is in flight is cancelled */
+	CONN_REFUSED,	 /* accepted past the limit: closed before a byte is read */
+	CONN_CLOSING,	 /* the close is submitted: its CQE frees the slot */
+	CONN_STATES,
+};
+
+/* One request that may be in flight: a connection's receive or send, a listener's accept. */
+enum net_op {
+	NET_OP_IDLE,	    /* not submitted, or its final CQE was seen */
+	NET_OP_ACTIVE,	    /* submitted */
+	NET_OP_CANCEL_SENT, /* submitted, and a cancel for it too */
+};
 
 struct rl_conn {
 	struct rl__net *n;
-	struct rl_listener *l;
+	struct rl_listener *l;	       /* NULL for a refused connection */
 	const struct rl_conn_ops *ops; /* NULL once on_close ran, or for a refused connection */
 	void *arg;
 	void *data;
 	uint32_t index; /* in the connection table: fixed-file slot minus the region base */
 	uint32_t gen;
-	uint8_t state;
-	unsigned closing : 1;	  /* rl_conn_close(): drain, shut down, close */
-	unsigned aborting : 1;	  /* cancel what is in flight, then close */
+	uint8_t state;	 /* enum conn_state */
+	uint8_t recv_op; /* enum net_op: the multishot receive */
+	uint8_t send_op; /* enum net_op: the one send (net_sendq.c) */
+	/* Facts beside the life cycle. */
 	unsigned eof : 1;	  /* the peer finished sending */
 	unsigned eof_told : 1;	  /* on_data ran after eof */
-	unsigned recv_armed : 1;  /* a multishot receive is active */
-	unsigned recv_cancel : 1; /* ... and a cancel for it was submitted */
-	unsigned sending : 1;
-	unsigned send_cancel : 1;
-	unsigned shut_sent : 1;
-	unsigned close_sent : 1;
-	unsigned resume_sent : 1;
-	unsigned resumed : 1;	/* rl_conn_resume(): offer on_data even without input */
-	unsigned want_bufs : 1; /* receive ended with ENOBUFS: re-arm after a buffer comes back */
+	unsigned resumed : 1;	  /* rl_conn_resume(): offer on_data even without input */
+	unsigned resume_sent : 1; /* ... and the NOP that brings it back to the loop is in flight */
+	unsigned want_bufs : 1;	  /* receive ended with ENOBUFS: re-arm after a buffer comes back */
 	unsigned want_room : 1; /* rl_conn_send() was refused: offer input again when room frees */
 	unsigned kick : 1;	/* an SQE was not available: retry at the next sweep */
-	unsigned in_pump : 1;
-	unsigned again : 1; /* pump() was asked for while it ran */
-	unsigned pending;   /* operations in flight (their final CQE not seen) */
-	int reason;	    /* for on_close */
-	char *in;	    /* unconsumed input, l->max_request bytes */
+	unsigned in_pump : 1;	/* on_data is running */
+	unsigned again : 1;	/* ... and the pump was asked for again meanwhile */
+	unsigned pending;	/* operations in flight (their final CQE not seen) */
+	int reason;		/* for on_close */
+	char *in;		/* unconsumed input, l->max_request bytes */
 	uint32_t inlen;
 	uint32_t inslot;	      /* which of the listener's input buffers */
 	int32_t held_head, held_tail; /* received buffers not yet copied into @in (buffer ids) */
@@ -65,14 +80,23 @@ struct rl_conn {
 	uint64_t last_active;
 };
 
+/*
+ * A listener's life cycle: FREE -> OPEN (rl_listen()) -> CLOSING (rl_listener_close(): its
+ * connections close, its accept is cancelled) -> FREE (the accept ended and the last
+ * connection closed: rl__listener_maybe_free()).
+ */
+enum listener_state {
+	LISTENER_FREE,
+	LISTENER_OPEN,
+	LISTENER_CLOSING,
+};
+
 struct rl_listener {
 	struct rl__net *n;
 	uint32_t index;
 	uint32_t gen;
-	uint8_t in_use;
-	uint8_t closing;
-	uint8_t accept_armed;
-	uint8_t accept_cancel;
+	uint8_t state;	   /* enum listener_state */
+	uint8_t accept_op; /* enum net_op: the multishot accept */
 	int fd;
 	uint64_t fhandle;
 	uint32_t findex;
@@ -186,17 +210,29 @@ static inline uint64_t rl__conn_ud(unsigned tag, const struct rl_conn *c)
 /* The protocol may be offered input and may send. */
 static inline bool rl__conn_usable(const struct rl_conn *c)
 {
-	return c->state == CONN_OPEN && c->ops && !c->closing && !c->aborting;
+	return c->state == CONN_OPEN && c->ops;
+}
+/* Not yet closing without waiting: OPEN, DRAINING or SHUT_SENT. */
+static inline bool rl__conn_live(const struct rl_conn *c)
+{
+	return c->state == CONN_OPEN || c->state == CONN_DRAINING || c->state == CONN_SHUT_SENT;
 }
 /* An SQE for an operation of @c, counted as in flight; NULL (and a retry at the sweep) if none. */
 struct io_uring_sqe *rl__conn_sqe(struct rl__net *n, struct rl_conn *c, unsigned tag);
-/* A connection slot the kernel just filled (accept) takes @state. */
-void rl__conn_init(struct rl_conn *c, unsigned state, uint64_t now);
+/* Accepted into free slot @c for @l: FREE -> OPEN, and on_open runs. */
+void rl__conn_open(struct rl__net *n, struct rl_conn *c, struct rl_listener *l, uint64_t now);
+/* Accepted into free slot @c past the limit: FREE -> REFUSED, closed before a byte is read. */
+void rl__conn_refuse(struct rl__net *n, struct rl_conn *c, uint64_t now);
 /* Submit what the connection's state needs now; idempotent. */
 void rl__conn_progress(struct rl__net *n, struct rl_conn *c);
 /* Offer the input to the protocol until it stops consuming. */
 void rl__conn_pump(struct rl__net *n, struct rl_conn *c);
-void rl__conn_begin_abort(struct rl__net *n, struct rl_conn *c, int reason);
+/*
+ * Close without waiting for the send queue (a live connection -> CANCELLING): input and queued
+ * bytes are dropped, what is in flight is cancelled, then the close is submitted. @reason is
+ * for on_close. Nothing happens to a connection that is not live.
+ */
+void rl__conn_close_now(struct rl__net *n, struct rl_conn *c, int reason);
 /* A CQE of a live connection (receive, send, shutdown, resume, close). */
 void rl__conn_complete(struct rl__net *n, struct rl_conn *c, unsigned tag, int res, uint32_t flags,
 		       uint64_t now);

@@ -22,7 +22,7 @@
 
 void rl__listener_maybe_free(struct rl__net *n, struct rl_listener *l)
 {
-	if (!l->in_use || !l->closing || l->accept_armed || l->nconns)
+	if (l->state != LISTENER_CLOSING || l->accept_op != NET_OP_IDLE || l->nconns)
 		return;
 	rl__files_remove(n->e, l->fhandle);
 	close(l->fd);
@@ -32,7 +32,7 @@ void rl__listener_maybe_free(struct rl__net *n, struct rl_listener *l)
 	free(l->free_in);
 	l->inbufs = NULL;
 	l->free_in = NULL;
-	l->in_use = 0;
+	l->state = LISTENER_FREE;
 	l->gen = (l->gen + 1) & RL__GEN_MASK;
 	n->nlisteners--;
 	n->st.listeners--;
@@ -43,7 +43,7 @@ static void arm_accept(struct rl__net *n, struct rl_listener *l)
 {
 	struct io_uring_sqe *sqe;
 
-	if (l->accept_armed || l->closing || n->e->dying)
+	if (l->state != LISTENER_OPEN || l->accept_op != NET_OP_IDLE || n->e->dying)
 		return;
 	sqe = rl__net_sqe(n->e);
 	if (!sqe)
@@ -53,23 +53,13 @@ static void arm_accept(struct rl__net *n, struct rl_listener *l)
 	sqe->flags |= IOSQE_FIXED_FILE;
 	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_NET_ACCEPT, l->index, l->gen));
 	n->e->net_pending++;
-	l->accept_armed = 1;
+	l->accept_op = NET_OP_ACTIVE;
 }
 
 void rl__listeners_rearm(struct rl__net *n)
 {
 	for (unsigned i = 0; i < n->listener_cap; i++)
-		if (n->listeners[i].in_use)
-			arm_accept(n, &n->listeners[i]);
-}
-
-static void refuse(struct rl__net *n, uint32_t index, uint64_t now)
-{
-	struct rl_conn *c = &n->conns[index];
-
-	rl__conn_init(c, CONN_REFUSED, now);
-	n->st.refused++;
-	rl__conn_progress(n, c);
+		arm_accept(n, &n->listeners[i]);
 }
 
 static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_t now)
@@ -89,40 +79,25 @@ static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_
 		return;
 	}
 	n->st.accepted++;
-	if (!l || l->closing || n->e->dying || l->nconns >= l->max_conns) {
-		refuse(n, index, now);
-		return;
-	}
 	c = &n->conns[index];
-	rl__conn_init(c, CONN_OPEN, now);
-	c->l = l;
-	c->inslot = l->free_in[--l->nfree_in];
-	c->in = l->inbufs + (size_t)c->inslot * l->max_request;
-	c->ops = l->ops;
-	c->arg = l->arg;
-	l->nconns++;
-	n->st.conns++;
-	if (c->ops->on_open && c->ops->on_open(c->arg, c)) {
-		c->ops = NULL;
-		rl__conn_begin_abort(n, c, 0);
-		return;
-	}
-	rl__conn_progress(n, c);
+	if (!l || l->state != LISTENER_OPEN || n->e->dying || l->nconns >= l->max_conns)
+		rl__conn_refuse(n, c, now);
+	else
+		rl__conn_open(n, c, l, now);
 }
 
 void rl__listener_accepted(struct rl__net *n, uint32_t slot, uint32_t gen, int res, uint32_t flags,
 			   uint64_t now)
 {
-	struct rl_listener *l =
-	    slot < n->listener_cap && n->listeners[slot].in_use && n->listeners[slot].gen == gen
-		? &n->listeners[slot]
-		: NULL;
+	struct rl_listener *l = slot < n->listener_cap ? &n->listeners[slot] : NULL;
+
+	if (l && (l->state == LISTENER_FREE || l->gen != gen))
+		l = NULL; /* stale: a connection it still carries is refused */
 
 	if (l && !(flags & IORING_CQE_F_MORE)) {
 		/* The multishot accept ended (cancelled, or an error such as a full region): it
 		 * is re-armed by the sweep or when a connection frees a slot. */
-		l->accept_armed = 0;
-		l->accept_cancel = 0;
+		l->accept_op = NET_OP_IDLE;
 		n->e->net_pending--;
 	}
 	if (res >= 0)
@@ -159,7 +134,7 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	if (ret)
 		return ret;
 	for (unsigned i = 0; i < n->listener_cap && !l; i++)
-		if (!n->listeners[i].in_use)
+		if (n->listeners[i].state == LISTENER_FREE)
 			l = &n->listeners[i];
 	if (!l)
 		return rl__error(e, -ENFILE, "all %u listener slots are in use", n->listener_cap);
@@ -212,15 +187,13 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	l->max_request = o.max_request;
 	l->idle_ns = (uint64_t)o.idle_timeout_ms * 1000000u;
 	l->max_send_queue = o.max_send_queue;
-	l->closing = 0;
-	l->accept_armed = 0;
-	l->accept_cancel = 0;
-	l->in_use = 1;
+	l->accept_op = NET_OP_IDLE;
+	l->state = LISTENER_OPEN;
 	rl__net_format_addr(fd, l->unix_path, l->addr, sizeof(l->addr));
 	n->nlisteners++;
 	n->st.listeners++;
 	arm_accept(n, l);
-	if (!l->accept_armed) {
+	if (l->accept_op == NET_OP_IDLE) {
 		rl_listener_close(l);
 		return rl__error(e, -EBUSY, "%s: submission queue full", addr);
 	}
@@ -244,23 +217,23 @@ void rl_listener_close(struct rl_listener *l)
 {
 	struct rl__net *n = l->n;
 
-	if (!l->in_use || l->closing)
+	if (l->state != LISTENER_OPEN)
 		return;
-	l->closing = 1;
+	l->state = LISTENER_CLOSING;
 	for (unsigned i = 0; i < n->conn_cap; i++) {
 		struct rl_conn *c = &n->conns[i];
 		const struct rl_conn_ops *ops = c->ops;
 
-		if (c->state != CONN_OPEN || c->l != l)
+		if (c->state == CONN_FREE || c->l != l)
 			continue;
 		c->ops = NULL;
 		if (ops && ops->on_close)
 			ops->on_close(c->arg, c, -ECANCELED);
-		rl__conn_begin_abort(n, c, -ECANCELED);
+		rl__conn_close_now(n, c, -ECANCELED);
 	}
-	if (l->accept_armed && !l->accept_cancel)
-		l->accept_cancel =
-		    !rl__net_cancel(n->e, rl__ud_encode(RL__TAG_NET_ACCEPT, l->index, l->gen));
+	if (l->accept_op == NET_OP_ACTIVE &&
+	    !rl__net_cancel(n->e, rl__ud_encode(RL__TAG_NET_ACCEPT, l->index, l->gen)))
+		l->accept_op = NET_OP_CANCEL_SENT;
 	rl__listener_maybe_free(n, l);
 }
 
@@ -280,7 +253,7 @@ void rl__sweep_arm(struct rl__net *n)
 	if (n->sweep_armed || n->e->dying || (!n->nlisteners && !n->nconns))
 		return;
 	for (unsigned i = 0; i < n->listener_cap; i++)
-		if (n->listeners[i].in_use && n->listeners[i].idle_ns / 4 < ns)
+		if (n->listeners[i].state != LISTENER_FREE && n->listeners[i].idle_ns / 4 < ns)
 			ns = n->listeners[i].idle_ns / 4;
 	if (ns < SWEEP_MIN_NS)
 		ns = SWEEP_MIN_NS;
@@ -317,11 +290,11 @@ void rl__sweep(struct rl__net *n, uint64_t now)
 	for (unsigned i = 0; i < n->conn_cap; i++) {
 		struct rl_conn *c = &n->conns[i];
 
-		if (c->state == CONN_OPEN && !c->aborting && now > c->last_active &&
+		if (rl__conn_live(c) && now > c->last_active &&
 		    now - c->last_active > c->l->idle_ns) {
-			if (!c->closing)
+			if (c->state == CONN_OPEN)
 				n->st.idle_closed++;
-			rl__conn_begin_abort(n, c, -ETIMEDOUT);
+			rl__conn_close_now(n, c, -ETIMEDOUT);
 		} else if (c->state != CONN_FREE && c->kick) {
 			c->kick = 0;
 			rl__conn_pump(n, c); /* a resume that found no SQE */

@@ -47,7 +47,7 @@ static void chunk_put(struct rl__net *n, struct rl_conn *c, struct net_chunk *ch
 
 void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 {
-	struct net_chunk *ch = c->sending ? c->sq_head->next : c->sq_head;
+	struct net_chunk *ch = c->send_op != NET_OP_IDLE ? c->sq_head->next : c->sq_head;
 
 	while (ch) {
 		struct net_chunk *next = ch->next;
@@ -55,7 +55,7 @@ void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 		chunk_put(n, c, ch);
 		ch = next;
 	}
-	if (c->sending) {
+	if (c->send_op != NET_OP_IDLE) {
 		c->sq_head->next = NULL;
 		c->sq_tail = c->sq_head;
 	} else {
@@ -74,7 +74,7 @@ void rl__sendq_start(struct rl__net *n, struct rl_conn *c)
 	io_uring_prep_send(sqe, (int)(n->conn_base + c->index), ch->data + ch->off,
 			   ch->len - ch->off, MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE;
-	c->sending = 1;
+	c->send_op = NET_OP_ACTIVE;
 }
 
 size_t rl_conn_send_room(const struct rl_conn *c)
@@ -141,7 +141,7 @@ int rl_conn_sendv(struct rl_conn *c, const struct iovec *iov, int iovcnt)
 	for (int i = 0; i < iovcnt; i++)
 		append(n, c, iov[i].iov_base, iov[i].iov_len);
 	/* Everything appended before the send starts goes out in it: one segment, not two. */
-	if (!c->sending)
+	if (c->send_op == NET_OP_IDLE)
 		rl__sendq_start(n, c);
 	return 0;
 }
@@ -174,8 +174,7 @@ void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t 
 
 	c->pending--;
 	n->e->net_pending--;
-	c->sending = 0;
-	c->send_cancel = 0;
+	c->send_op = NET_OP_IDLE;
 	if (res > 0) {
 		n->st.bytes_out += (uint64_t)res;
 		c->last_active = now;
@@ -183,7 +182,7 @@ void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t 
 		c->queued -= (size_t)res;
 		n->st.send_queued -= (size_t)res;
 	}
-	if (ch->off == ch->len || c->aborting) {
+	if (ch->off == ch->len || c->state == CONN_CANCELLING) {
 		c->sq_head = ch->next;
 		if (!c->sq_head)
 			c->sq_tail = NULL;
@@ -191,7 +190,7 @@ void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t 
 		freed = 1;
 	}
 	if (res < 0)
-		rl__conn_begin_abort(n, c, res == -ECANCELED ? c->reason : res);
+		rl__conn_close_now(n, c, res == -ECANCELED ? c->reason : res);
 	rl__conn_progress(n, c);
 	rl__conn_pump(n, c); /* room freed: the protocol may answer what it held back */
 	if (freed && n->want_room)
