@@ -74,8 +74,8 @@ static inline unsigned rl__engine_busy(const struct rl_engine *e)
 struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring);
 
 /* Handle one CQE (exposed for tests that feed stale completions). */
-void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,
-		  uint64_t result, uint64_t now);
+void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags, uint64_t result,
+		  uint64_t now);
 
 /* engine/net.c: a CQE with a socket tag (RL__TAG_NET_*); teardown in rl_engine_destroy(). */
 void rl__net_dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,

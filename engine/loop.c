@@ -171,9 +171,11 @@ static int wait_n(struct rl_engine *e, unsigned n, int timeout_ms)
 		ret = io_uring_submit(&e->ring);
 		if (ret < 0)
 			return ret;
-		/* Only when nothing waits on the interrupt ring (sockets, timers) may we block here. */
+		/* Only when nothing waits on the interrupt ring (sockets, timers) may we block
+		 * here. */
 		if (e->pinflight == rl__engine_busy(e))
-			return io_uring_submit_and_wait(&e->pring, n < e->pinflight ? n : e->pinflight);
+			return io_uring_submit_and_wait(&e->pring,
+							n < e->pinflight ? n : e->pinflight);
 		ret = io_uring_submit_and_get_events(&e->pring);
 		return ret < 0 ? ret : io_uring_submit_and_get_events(&e->ring);
 	}

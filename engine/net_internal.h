@@ -33,8 +33,8 @@ struct net_chunk {
 enum conn_state {
 	CONN_FREE,	 /* the slot is unused */
 	CONN_OPEN,	 /* receiving, sending, offering input to the protocol */
-	CONN_DRAINING,	 /* rl_conn_close(): the send queue drains; input is read and dropped */
-	CONN_SHUT_SENT,	 /* drained, shutdown(SHUT_WR) submitted: waiting for the peer's end */
+	CONN_DRAINING,	 /* rl_conn_close(): the send queue drains, input is dropped */
+	CONN_SHUT_SENT,	 /* drained, shutdown(SHUT_WR) sent: wait for the peer's end */
 	CONN_CANCELLING, /* closing without waiting: what is in flight is cancelled */
 	CONN_REFUSED,	 /* accepted past the limit: closed before a byte is read */
 	CONN_CLOSING,	 /* the close is submitted: its CQE frees the slot */
@@ -63,15 +63,15 @@ struct rl_conn {
 	unsigned eof : 1;	  /* the peer finished sending */
 	unsigned eof_told : 1;	  /* on_data ran after eof */
 	unsigned resumed : 1;	  /* rl_conn_resume(): offer on_data even without input */
-	unsigned resume_sent : 1; /* ... and the NOP that brings it back to the loop is in flight */
+	unsigned resume_sent : 1; /* ... and the NOP that brings it back to the loop is queued */
 	unsigned want_bufs : 1;	  /* receive ended with ENOBUFS: re-arm after a buffer comes back */
-	unsigned want_room : 1; /* rl_conn_send() was refused: offer input again when room frees */
-	unsigned kick : 1;	/* an SQE was not available: retry at the next sweep */
-	unsigned in_pump : 1;	/* on_data is running */
-	unsigned again : 1;	/* ... and the pump was asked for again meanwhile */
-	unsigned pending;	/* operations in flight (their final CQE not seen) */
-	int reason;		/* for on_close */
-	char *in;		/* unconsumed input, l->max_request bytes */
+	unsigned want_room : 1;	  /* rl_conn_send() refused: offer input again once room frees */
+	unsigned kick : 1;	  /* an SQE was not available: retry at the next sweep */
+	unsigned in_pump : 1;	  /* on_data is running */
+	unsigned again : 1;	  /* ... and the pump was asked for again meanwhile */
+	unsigned pending;	  /* operations in flight (their final CQE not seen) */
+	int reason;		  /* for on_close */
+	char *in;		  /* unconsumed input, l->max_request bytes */
 	uint32_t inlen;
 	uint32_t inslot;	      /* which of the listener's input buffers */
 	int32_t held_head, held_tail; /* received buffers not yet copied into @in (buffer ids) */
