@@ -242,7 +242,7 @@ void rl__conn_complete(struct rl__net *n, struct rl_conn *c, unsigned tag, int r
 /* An accept CQE. */
 void rl__listener_accepted(struct rl__net *n, uint32_t slot, uint32_t gen, int res, uint32_t flags,
 			   uint64_t now);
-/* A connection slot is free again: accepts that stopped on a full region resume. */
+/* Re-arm every open listener's accept that ended (a full region, no SQE at the time). */
 void rl__listeners_rearm(struct rl__net *n);
 /* Free a closing listener once its accept ended and its last connection closed. */
 void rl__listener_maybe_free(struct rl__net *n, struct rl_listener *l);
