@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 #include "internal_helpers.h"
-#include "../nvme/nvme.h"
+#include "nvme/nvme.h"
 
 #define SEG 4096
 

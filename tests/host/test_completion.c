@@ -3,7 +3,7 @@
 #include <liburing.h>
 
 #include "helpers.h"
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 struct ctx {
 	struct rl_engine *e;

@@ -14,7 +14,7 @@
 #include <arpa/inet.h>
 
 #include "helpers.h"
-#include "../engine/net_internal.h"
+#include "engine/net_internal.h"
 
 /* ---- a tiny protocol: echo everything, close when the peer is done --------------------- */
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Command slab: exhaustion, O(1) reuse with a new generation, stale lookups. */
 #include "helpers.h"
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 Test(slab, exhausts_then_recovers)
 {

@@ -7,7 +7,7 @@
 #include <sys/wait.h>
 
 #include "http_helpers.h"
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 struct fetch {
 	const char *path;

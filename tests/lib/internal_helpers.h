@@ -3,7 +3,7 @@
 #ifndef RINGLINE_TEST_INTERNAL_HELPERS_H
 #define RINGLINE_TEST_INTERNAL_HELPERS_H
 
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 /* The SQE most recently queued on the engine's ring and not yet submitted (SQE128: 2 slots). */
 static inline struct io_uring_sqe *last_sqe(struct rl_engine *e)

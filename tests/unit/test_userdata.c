@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* user_data = tag | generation | slot: encode and decode are inverse, fields do not bleed. */
 #include "helpers.h"
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 Test(userdata, round_trip)
 {

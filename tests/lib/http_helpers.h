@@ -15,7 +15,7 @@
 #include <sys/un.h>
 
 #include "helpers.h"
-#include "control.h"
+#include "control/control.h"
 
 struct srv {
 	struct rl_engine *e;

@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 #include "internal_helpers.h"
-#include "../nvme/nvme.h"
+#include "nvme/nvme.h"
 
 Test(nvme_abi, cmd_op_values_are_pinned)
 {

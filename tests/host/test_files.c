@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* Fixed-file table regions: disjoint index ranges, per-region exhaustion, generation handles. */
 #include "helpers.h"
-#include "../engine/internal.h"
+#include "engine/internal.h"
 
 static struct rl_engine *engine_with_regions(const unsigned *caps)
 {
