@@ -5,6 +5,8 @@
 
 #include "helpers.h"
 
+TestSuite(cli, .init = skip_unless_io_uring);
+
 struct run {
 	int status;
 	char out[65536];

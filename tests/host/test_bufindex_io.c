@@ -3,6 +3,8 @@
 #include "helpers.h"
 #include "internal_helpers.h"
 
+TestSuite(bufindex, .init = skip_unless_io_uring);
+
 Test(bufindex, named_buffer_moves_the_data_on_a_file)
 {
 	struct rl_engine_opts o;

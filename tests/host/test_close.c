@@ -2,6 +2,8 @@
 /* Closing a file, or destroying the engine, with commands in flight. */
 #include "helpers.h"
 
+TestSuite(close, .init = skip_unless_io_uring);
+
 #define N 16
 
 Test(close, busy_while_in_flight_then_closes)

@@ -10,6 +10,8 @@
 
 #include "helpers.h"
 
+TestSuite(directio, .init = skip_unless_io_uring);
+
 #define LEN (256 * 1024)
 
 static void fill_pattern(unsigned char *p, size_t len, unsigned seed)

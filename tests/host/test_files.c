@@ -3,6 +3,8 @@
 #include "helpers.h"
 #include "engine/internal.h"
 
+TestSuite(files, .init = skip_unless_io_uring);
+
 static struct rl_engine *engine_with_regions(const unsigned *caps)
 {
 	struct rl_engine_opts o;

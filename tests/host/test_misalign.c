@@ -2,6 +2,8 @@
 /* Misaligned buffer, offset and length are refused before submission, and nothing is written. */
 #include "helpers.h"
 
+TestSuite(misalign, .init = skip_unless_io_uring);
+
 struct fixture {
 	struct rl_engine *e;
 	struct rl_file *f;

@@ -5,6 +5,8 @@
  */
 #include "helpers.h"
 
+TestSuite(no_latency, .init = skip_unless_io_uring);
+
 #define N 8
 
 /* N 4 KiB writes through an engine with @no_latency; the target's write stats after them. */

@@ -5,6 +5,8 @@
  */
 #include "helpers.h"
 
+TestSuite(noalloc, .init = skip_unless_io_uring);
+
 extern void *__libc_malloc(size_t);
 extern void *__libc_calloc(size_t, size_t);
 extern void *__libc_realloc(void *, size_t);

@@ -2,6 +2,8 @@
 /* The command slab behind an engine doing I/O: -EBUSY when it is full, then it recovers. */
 #include "helpers.h"
 
+TestSuite(slab, .init = skip_unless_io_uring);
+
 Test(slab, engine_returns_ebusy_when_full_and_recovers)
 {
 	struct rl_engine *e = engine_new(4);

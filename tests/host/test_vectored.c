@@ -10,6 +10,8 @@
 #include "internal_helpers.h"
 #include "nvme/nvme.h"
 
+TestSuite(vectored, .init = skip_unless_io_uring);
+
 #define SEG 4096
 
 Test(vectored, file_writev_readv_round_trip)

@@ -7,6 +7,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <liburing.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,11 +32,43 @@ static inline void done_cb(void *arg, int res, uint64_t result)
 	d->result = result;
 }
 
+/*
+ * Skip the calling test, with the kernel's reason, where this process cannot set up an io_uring
+ * ring: a kernel without io_uring (ENOSYS), io_uring disabled by the sysctl
+ * kernel.io_uring_disabled (EPERM), a locked-memory limit too low for the rings (ENOMEM). Call it
+ * before the test acquires anything (cr_skip_test() ends the test where it is called), or name it
+ * as the suite's or the test's .init: TestSuite(name, .init = skip_unless_io_uring).
+ */
+static inline void skip_unless_io_uring(void)
+{
+	struct io_uring ring;
+	char sysctl[64] = "";
+	int ret = io_uring_queue_init(2, &ring, 0);
+	FILE *f;
+
+	if (ret == 0) {
+		io_uring_queue_exit(&ring);
+		return;
+	}
+	f = fopen("/proc/sys/kernel/io_uring_disabled", "r");
+	if (f) {
+		int v;
+
+		if (fscanf(f, "%d", &v) == 1 && v)
+			snprintf(sysctl, sizeof(sysctl), " (kernel.io_uring_disabled = %d)", v);
+		fclose(f);
+	}
+	cr_skip_test("io_uring is unavailable to this process: io_uring_queue_init: %s%s",
+		     strerror(-ret), sysctl);
+}
+
+/* An engine with @max_inflight command slots; the test is skipped where io_uring is missing. */
 static inline struct rl_engine *engine_new(unsigned max_inflight)
 {
 	struct rl_engine_opts o;
 	struct rl_engine *e = NULL;
 
+	skip_unless_io_uring();
 	rl_engine_opts_init(&o);
 	o.max_inflight = max_inflight;
 	cr_assert_eq(rl_engine_create(&o, &e), 0, "engine create failed");

@@ -29,7 +29,7 @@ Test(alloc, refuses_bad_arguments)
 	rl_free_aligned(NULL);
 }
 
-Test(alloc, registered_slots_fill_and_free)
+Test(alloc, registered_slots_fill_and_free, .init = skip_unless_io_uring)
 {
 	struct rl_engine_opts o;
 	struct rl_engine *e;

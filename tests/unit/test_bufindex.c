@@ -3,6 +3,8 @@
 #include "helpers.h"
 #include "internal_helpers.h"
 
+TestSuite(bufindex, .init = skip_unless_io_uring);
+
 Test(bufindex, finds_the_buffer_holding_the_range_in_any_registration_order)
 {
 	struct rl_engine_opts o;
