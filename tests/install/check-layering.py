@@ -4,10 +4,12 @@
 1. tools/, control/, fio-plugin/ and server/ use only the public API: they include
    ringline.h and ringline/*.h (include/), their own folder's headers, the headers of another
    of these folders (control/ is a library on the public API that tools/ uses), and system or
-   other packages' headers; never a header of engine/, nvme/ or directio/, nor a private
-   header (a name with "internal"), however it is spelled ("../engine/x.h", "engine/x.h", or
-   "x.h" found through an include directory).
-2. engine/ knows no backend: it includes no header of nvme/ or directio/.
+   other packages' headers; never a header of engine/, backends/, nvme/ or directio/, nor a
+   private header (a name with "internal" or "private"), however it is spelled
+   ("../engine/x.h", "engine/x.h", or "x.h" found through an include directory).
+2. engine/ knows no backend: it includes no header of nvme/, directio/ or backends/.
+3. A backend (nvme/, directio/, and the registry in backends/) sees of the engine only
+   engine/backend.h, and no other backend's headers.
 
 Usage: tests/install/check-layering.py SOURCE_DIR
 """
@@ -16,8 +18,9 @@ import re
 import sys
 
 API_USERS = ["tools", "control", "fio-plugin", "server"]
-PRIVATE = ["engine", "nvme", "directio"]
-BACKENDS = ["nvme", "directio"]
+BACKENDS = ["nvme", "directio", "backends"]
+PRIVATE = ["engine"] + BACKENDS
+BACKEND_API = "engine/backend.h"
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 
 
@@ -79,7 +82,7 @@ def main():
                 if (target and top(target) in PRIVATE) or names_folder(name, PRIVATE):
                     bad.append(f"{path}:{n}: includes {name}{found(target, name)}: {folder}/ uses "
                                "only the public API (include/ringline.h, include/ringline/*.h)")
-                elif "internal" in os.path.basename(name):
+                elif re.search(r"internal|private", os.path.basename(name)):
                     bad.append(f"{path}:{n}: includes {name}, a private header: {folder}/ uses "
                                "only the public API")
     for path in sources(root, "engine"):
@@ -88,12 +91,27 @@ def main():
             if (target and top(target) in BACKENDS) or names_folder(name, BACKENDS):
                 bad.append(f"{path}:{n}: includes {name}{found(target, name)}: engine/ knows no "
                            "backend; a backend fills the engine's ops table instead")
+    for folder in BACKENDS:
+        for path in sources(root, folder):
+            for n, name in includes(root, path):
+                target = resolve(root, path, name)
+                if target:
+                    engine = target if top(target) == "engine" else None
+                else:
+                    engine = name if names_folder(name, ["engine"]) else None
+                if engine and not engine.endswith(BACKEND_API):
+                    bad.append(f"{path}:{n}: includes {name}{found(target, name)}: a backend "
+                               f"sees of the engine only {BACKEND_API}")
+                elif target and top(target) in BACKENDS and top(target) != folder:
+                    bad.append(f"{path}:{n}: includes {name}{found(target, name)}: {folder}/ "
+                               "includes no other backend's header")
     for b in bad:
         print("FAIL:", b)
     if bad:
         return 1
     print(f"ok: {', '.join(f + '/' for f in API_USERS)} include no private header; "
-          "engine/ includes no header of " + " or ".join(f + "/" for f in BACKENDS))
+          "engine/ includes no header of " + ", ".join(f + "/" for f in BACKENDS) +
+          f"; backends see of the engine only {BACKEND_API}")
     return 0
 
 
