@@ -13,6 +13,7 @@
 #include <stdio.h>
 
 #include "ringline.h"
+#include "stats.h"
 
 /* A growable text buffer for rendering responses; grows, never shrinks, reused per request. */
 struct ctl_buf {
@@ -70,18 +71,14 @@ const char *ctl_http_address(const struct ctl_http *h);
  */
 void ctl_http_stop(struct ctl_http *h);
 
-/* Requests answered, by status code (for tests and the metrics). */
-uint64_t ctl_http_requests(const struct ctl_http *h, int code);
-/* The status codes ctl_http_requests() counts, ending with 0. */
-extern const int ctl_http_codes[];
-/* Seconds since ctl_http_start(). */
-double ctl_http_uptime(const struct ctl_http *h);
+/* ctl_http_stats() - the service's counters now (requests by status code, uptime, sockets). */
+void ctl_http_stats(const struct ctl_http *h, struct ctl_stats *st);
 
-/* Render the Prometheus text exposition of @e (and of @h's own counters when not NULL). */
-void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ctl_buf *b);
+/* Render the Prometheus text exposition of @e and of the HTTP service's snapshot @st. */
+void ctl_metrics_render(struct rl_engine *e, const struct ctl_stats *st, struct ctl_buf *b);
 
 /* JSON bodies of /v1/status and /v1/devices. */
-struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_http *h);
+struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_stats *st);
 struct json_object *ctl_devices_json(struct rl_engine *e);
 
 struct ctl_probe;

@@ -18,9 +18,6 @@
 
 #include "control.h"
 
-#define CODES 10
-const int ctl_http_codes[CODES + 1] = {200, 400, 401, 404, 405, 413, 431, 500, 502, 503, 0};
-
 /* Per-device SMART request: one Get Log Page in flight, answered to every waiting connection. */
 struct health {
 	struct ctl_http *h;
@@ -69,7 +66,7 @@ struct ctl_http {
 	unsigned nhealth;
 	struct ctl_buf body;
 	struct ctl_buf head;
-	uint64_t answered[CODES];
+	uint64_t answered[CTL_HTTP_NCODES];
 };
 
 /* What one parsing pass found out about a request. */
@@ -98,22 +95,16 @@ static const char *reason(int code)
 
 static void count(struct ctl_http *h, int code)
 {
-	for (int i = 0; i < CODES; i++)
+	for (int i = 0; i < CTL_HTTP_NCODES; i++)
 		if (ctl_http_codes[i] == code)
 			h->answered[i]++;
 }
 
-uint64_t ctl_http_requests(const struct ctl_http *h, int code)
+void ctl_http_stats(const struct ctl_http *h, struct ctl_stats *st)
 {
-	for (int i = 0; i < CODES; i++)
-		if (ctl_http_codes[i] == code)
-			return h->answered[i];
-	return 0;
-}
-
-double ctl_http_uptime(const struct ctl_http *h)
-{
-	return (double)(now_ns() - h->start_ns) / 1e9;
+	st->uptime_s = (double)(now_ns() - h->start_ns) / 1e9;
+	memcpy(st->requests, h->answered, sizeof(st->requests));
+	rl_net_stats(h->e, &st->net);
 }
 
 const char *ctl_http_address(const struct ctl_http *h)
@@ -422,6 +413,7 @@ static int route(struct ctl_http *h, struct hconn *hc, const struct req *r, unsi
 			 !memchr(name, '/', name_len);
 	bool known = path_is(path, len, "/metrics") || path_is(path, len, "/v1/status") ||
 		     path_is(path, len, "/v1/devices") || is_health;
+	struct ctl_stats st;
 
 	if (h->token) {
 		size_t tl = strlen(h->token);
@@ -438,12 +430,13 @@ static int route(struct ctl_http *h, struct hconn *hc, const struct req *r, unsi
 				  "Allow: GET\r\n");
 	if (is_health)
 		return get_health(h, hc, name, name_len, keep_alive);
+	ctl_http_stats(h, &st);
 	if (path_is(path, len, "/metrics")) {
 		ctl_buf_reset(&h->body);
-		ctl_metrics_render(h->e, h, &h->body);
+		ctl_metrics_render(h->e, &st, &h->body);
 		make_head(h, 200, "text/plain; version=0.0.4; charset=utf-8", keep_alive, NULL);
 	} else {
-		json_body(h, path_is(path, len, "/v1/status") ? ctl_status_json(h->e, h)
+		json_body(h, path_is(path, len, "/v1/status") ? ctl_status_json(h->e, &st)
 							      : ctl_devices_json(h->e));
 		make_head(h, 200, "application/json", keep_alive, NULL);
 	}

@@ -130,14 +130,13 @@ static void histogram(struct ctl_buf *b, const struct rl_target *t, const char *
 	target_sample(b, "ringline_latency_seconds_count", t, op, NULL, v);
 }
 
-void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ctl_buf *b)
+void ctl_metrics_render(struct rl_engine *e, const struct ctl_stats *st, struct ctl_buf *b)
 {
 	unsigned feats = rl_engine_features(e);
-	struct rl_net_stats ns;
-	struct rl_op_stats st;
+	const struct rl_net_stats *ns = &st->net;
+	struct rl_op_stats os;
 	char v[32];
 
-	rl_net_stats(e, &ns);
 	family(b, "ringline_info", "gauge", "ringline's version (the value is always 1).");
 	ctl_buf_printf(b, "ringline_info{version=\"%s\"} 1\n", RINGLINE_VERSION);
 	family(
@@ -146,11 +145,8 @@ void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ct
 	for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
 		ctl_buf_printf(b, "ringline_ring_feature{feature=\"%s\"} %d\n", rl_feature_name(f),
 			       !!(feats & f));
-	if (h) {
-		family(b, "ringline_uptime_seconds", "gauge",
-		       "Seconds since the control plane started.");
-		ctl_buf_printf(b, "ringline_uptime_seconds %.3f\n", ctl_http_uptime(h));
-	}
+	family(b, "ringline_uptime_seconds", "gauge", "Seconds since the control plane started.");
+	ctl_buf_printf(b, "ringline_uptime_seconds %.3f\n", st->uptime_s);
 	family(b, "ringline_slab_capacity", "gauge", "Command slab slots.");
 	ctl_buf_printf(b, "ringline_slab_capacity %u\n", rl_engine_capacity(e));
 	family(b, "ringline_slab_in_use", "gauge",
@@ -161,32 +157,29 @@ void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ct
 	ctl_buf_printf(b, "ringline_stale_cqes_total %llu\n",
 		       (unsigned long long)rl_engine_stale_cqes(e));
 	family(b, "ringline_connections", "gauge", "Open control-plane connections.");
-	ctl_buf_printf(b, "ringline_connections %u\n", ns.conns);
+	ctl_buf_printf(b, "ringline_connections %u\n", ns->conns);
 	family(b, "ringline_connections_accepted_total", "counter",
 	       "Connections accepted, including refused ones.");
 	ctl_buf_printf(b, "ringline_connections_accepted_total %llu\n",
-		       (unsigned long long)ns.accepted);
+		       (unsigned long long)ns->accepted);
 	family(b, "ringline_connections_refused_total", "counter",
 	       "Connections closed at once because the connection limit was reached.");
 	ctl_buf_printf(b, "ringline_connections_refused_total %llu\n",
-		       (unsigned long long)ns.refused);
+		       (unsigned long long)ns->refused);
 	family(b, "ringline_connections_idle_closed_total", "counter",
 	       "Connections closed by the idle timeout.");
 	ctl_buf_printf(b, "ringline_connections_idle_closed_total %llu\n",
-		       (unsigned long long)ns.idle_closed);
+		       (unsigned long long)ns->idle_closed);
 	family(b, "ringline_socket_bytes_total", "counter", "Bytes received and sent on sockets.");
 	ctl_buf_printf(b, "ringline_socket_bytes_total{direction=\"in\"} %llu\n",
-		       (unsigned long long)ns.bytes_in);
+		       (unsigned long long)ns->bytes_in);
 	ctl_buf_printf(b, "ringline_socket_bytes_total{direction=\"out\"} %llu\n",
-		       (unsigned long long)ns.bytes_out);
-	if (h) {
-		family(b, "ringline_http_requests_total", "counter",
-		       "HTTP requests answered, by status code.");
-		for (int i = 0; ctl_http_codes[i]; i++)
-			ctl_buf_printf(b, "ringline_http_requests_total{code=\"%d\"} %llu\n",
-				       ctl_http_codes[i],
-				       (unsigned long long)ctl_http_requests(h, ctl_http_codes[i]));
-	}
+		       (unsigned long long)ns->bytes_out);
+	family(b, "ringline_http_requests_total", "counter",
+	       "HTTP requests answered, by status code.");
+	for (int i = 0; ctl_http_codes[i]; i++)
+		ctl_buf_printf(b, "ringline_http_requests_total{code=\"%d\"} %llu\n",
+			       ctl_http_codes[i], (unsigned long long)st->requests[i]);
 
 	family(b, "ringline_target_info", "gauge",
 	       "Open targets and their I/O path: direct (O_DIRECT) or passthrough (NVMe).");
@@ -209,9 +202,9 @@ void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ct
 	for (struct rl_target *t = rl_engine_next_target(e, NULL); t;
 	     t = rl_engine_next_target(e, t)) {
 		for (int op = 0; op < RL_OP_COUNT; op++) {
-			rl_target_stats(t, op, &st);
-			if (st.ops)
-				histogram(b, t, rl_op_name(op), st.lat);
+			rl_target_stats(t, op, &os);
+			if (os.ops)
+				histogram(b, t, rl_op_name(op), os.lat);
 		}
 	}
 }

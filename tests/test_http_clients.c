@@ -115,7 +115,7 @@ Test(http_clients, header_over_the_limit)
 	cr_assert(x.got);
 	cr_assert_eq(x.r.status, 431);
 	cr_assert(x.closed);
-	cr_assert_eq(ctl_http_requests(s.h, 431), 1);
+	cr_assert_eq(srv_requests(&s, 431), 1);
 	finish(&s, &x);
 }
 
@@ -339,6 +339,6 @@ Test(http_clients, ten_thousand_pipelined_requests)
 	cr_assert_eq(x.err, 0);
 	cr_assert_eq(x.got, PIPELINED, "%d answers of 200, %ld responses, other status %d", x.got,
 		     x.elapsed, x.closed);
-	cr_assert_geq(ctl_http_requests(s.h, 200), PIPELINED);
+	cr_assert_geq(srv_requests(&s, 200), PIPELINED);
 	finish(&s, &x);
 }
