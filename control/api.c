@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* JSON bodies of GET /v1/status and GET /v1/devices. */
-#include "control.h"
+#include "render.h"
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
 #define INT(v) json_object_new_int64((int64_t)(v))
@@ -44,7 +44,7 @@ static struct json_object *target_json(struct rl_target *t)
 	return o;
 }
 
-struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_stats *st)
+struct json_object *ctl__status_json(struct rl_engine *e, const struct ctl_stats *st)
 {
 	struct json_object *o = json_object_new_object(), *slab = json_object_new_object();
 	struct json_object *conns = json_object_new_object(), *targets = json_object_new_array();
@@ -74,7 +74,7 @@ struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_stats 
 	return o;
 }
 
-struct json_object *ctl_devices_json(struct rl_engine *e)
+struct json_object *ctl__devices_json(struct rl_engine *e)
 {
 	struct json_object *a = json_object_new_array();
 

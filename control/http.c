@@ -17,6 +17,7 @@
 #include <time.h>
 
 #include "control.h"
+#include "render.h"
 
 /* Per-device SMART request: one Get Log Page in flight, answered to every waiting connection. */
 struct health {
@@ -64,8 +65,8 @@ struct ctl_http {
 	struct hconn *free_conns;
 	struct health health[MAX_HEALTH];
 	unsigned nhealth;
-	struct ctl_buf body;
-	struct ctl_buf head;
+	struct ctl__buf body;
+	struct ctl__buf head;
 	uint64_t answered[CTL_HTTP_NCODES];
 };
 
@@ -171,11 +172,11 @@ static const http_parser_settings settings = {
 static void make_head(struct ctl_http *h, int code, const char *type, bool keep_alive,
 		      const char *extra)
 {
-	ctl_buf_reset(&h->head);
-	ctl_buf_printf(&h->head,
-		       "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
-		       code, reason(code), type, h->body.len,
-		       keep_alive ? "" : "Connection: close\r\n", extra ? extra : "");
+	ctl__buf_reset(&h->head);
+	ctl__buf_printf(&h->head,
+			"HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s%s\r\n",
+			code, reason(code), type, h->body.len,
+			keep_alive ? "" : "Connection: close\r\n", extra ? extra : "");
 }
 
 /* Queue head and body. Return: 1 sent, 0 no room (nothing sent: retry later). */
@@ -184,8 +185,8 @@ static int send_response(struct ctl_http *h, struct hconn *hc, int code, bool ke
 	struct iovec iov[2];
 
 	if (h->head.oom || h->body.oom) {
-		ctl_buf_reset(&h->body);
-		ctl_buf_printf(&h->body, "{\"error\":\"out of memory\"}\n");
+		ctl__buf_reset(&h->body);
+		ctl__buf_printf(&h->body, "{\"error\":\"out of memory\"}\n");
 		make_head(h, 500, "application/json", false, NULL);
 		code = 500;
 		keep_alive = false;
@@ -205,9 +206,9 @@ static void json_body(struct ctl_http *h, struct json_object *o)
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 
-	ctl_buf_reset(&h->body);
-	ctl_buf_put(&h->body, s, strlen(s));
-	ctl_buf_put(&h->body, "\n", 1);
+	ctl__buf_reset(&h->body);
+	ctl__buf_put(&h->body, s, strlen(s));
+	ctl__buf_put(&h->body, "\n", 1);
 	json_object_put(o);
 }
 
@@ -432,12 +433,12 @@ static int route(struct ctl_http *h, struct hconn *hc, const struct req *r, unsi
 		return get_health(h, hc, name, name_len, keep_alive);
 	ctl_http_stats(h, &st);
 	if (path_is(path, len, "/metrics")) {
-		ctl_buf_reset(&h->body);
-		ctl_metrics_render(h->e, &st, &h->body);
+		ctl__buf_reset(&h->body);
+		ctl__metrics_render(h->e, &st, &h->body);
 		make_head(h, 200, "text/plain; version=0.0.4; charset=utf-8", keep_alive, NULL);
 	} else {
-		json_body(h, path_is(path, len, "/v1/status") ? ctl_status_json(h->e, &st)
-							      : ctl_devices_json(h->e));
+		json_body(h, path_is(path, len, "/v1/status") ? ctl__status_json(h->e, &st)
+							      : ctl__devices_json(h->e));
 		make_head(h, 200, "application/json", keep_alive, NULL);
 	}
 	return send_response(h, hc, 200, keep_alive);
@@ -608,8 +609,8 @@ void ctl_http_stop(struct ctl_http *h)
 		return; /* freed by the last completion */
 	for (unsigned i = 0; i < h->nhealth; i++)
 		rl_free_aligned(h->health[i].log);
-	ctl_buf_free(&h->body);
-	ctl_buf_free(&h->head);
+	ctl__buf_free(&h->body);
+	ctl__buf_free(&h->head);
 	free(h->conns);
 	free(h->token);
 	free(h);
