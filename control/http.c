@@ -17,6 +17,8 @@
 #include <time.h>
 
 #include "control.h"
+#include "auth.h"
+#include "ratelimit.h"
 #include "render.h"
 
 /* Per-device SMART request: one Get Log Page in flight, answered to every waiting connection. */
@@ -34,9 +36,8 @@ struct health {
 struct hconn {
 	struct ctl_http *h;
 	struct rl_conn *c;
-	struct hconn *next; /* free list, or a device's waiters */
-	struct hconn *next_throttled;
-	bool throttled;
+	struct hconn *next;	   /* free list, or a device's waiters */
+	struct ctl__parked parked; /* waiting for the rate limit */
 	struct health *waiting;
 	bool keep_alive;    /* of the request that waits */
 	size_t pending_len; /* an answer ready to queue (Get Log Page completed) */
@@ -48,19 +49,12 @@ struct ctl_http {
 	struct rl_engine *e;
 	struct rl_listener *l;
 	char addr[136];
-	char *token;
+	struct ctl__auth auth;
 	uint32_t max_request;
 	uint64_t start_ns;
 	bool stopped;
-	unsigned pending; /* Get Log Page commands and the rate timer in flight */
-	/* Token bucket: @rate requests a second, bursts of up to @burst. */
-	double rate;
-	double burst;
-	double tokens;
-	uint64_t refilled_ns;
-	bool timer_armed;
-	uint64_t timer_id;
-	struct hconn *throttled;
+	unsigned pending; /* Get Log Page commands in flight */
+	struct ctl__rate *rate;
 	struct hconn *conns;
 	struct hconn *free_conns;
 	struct health health[MAX_HEALTH];
@@ -345,53 +339,6 @@ static int get_health(struct ctl_http *h, struct hconn *hc, const char *name, si
 	return 2;
 }
 
-/* ---- rate limit ----------------------------------------------------------------------------- */
-
-static void on_rate_timer(void *arg, int res, uint64_t result)
-{
-	struct ctl_http *h = arg;
-	struct hconn *hc;
-
-	(void)res;
-	(void)result;
-	h->timer_armed = false;
-	h->pending--;
-	while ((hc = h->throttled)) {
-		h->throttled = hc->next_throttled;
-		hc->throttled = false;
-		rl_conn_resume(hc->c);
-	}
-	if (h->stopped && !h->pending)
-		ctl_http_stop(h); /* the deferred free */
-}
-
-/* Take a token for one request; without one, park @hc until the bucket has refilled. */
-static bool take_token(struct ctl_http *h, struct hconn *hc)
-{
-	uint64_t now = now_ns();
-
-	h->tokens += (double)(now - h->refilled_ns) * h->rate / 1e9;
-	if (h->tokens > h->burst)
-		h->tokens = h->burst;
-	h->refilled_ns = now;
-	if (h->tokens >= 1) {
-		h->tokens -= 1;
-		return true;
-	}
-	if (!hc->throttled) {
-		hc->throttled = true;
-		hc->next_throttled = h->throttled;
-		h->throttled = hc;
-	}
-	if (!h->timer_armed &&
-	    !rl_timer_start(h->e, (uint64_t)((1 - h->tokens) / h->rate * 1e9) + 1, on_rate_timer, h,
-			    &h->timer_id)) {
-		h->timer_armed = true;
-		h->pending++;
-	}
-	return false;
-}
-
 /* ---- routing ------------------------------------------------------------------------------ */
 
 static bool path_is(const char *p, size_t len, const char *want)
@@ -416,14 +363,9 @@ static int route(struct ctl_http *h, struct hconn *hc, const struct req *r, unsi
 		     path_is(path, len, "/v1/devices") || is_health;
 	struct ctl_stats st;
 
-	if (h->token) {
-		size_t tl = strlen(h->token);
-
-		if (r->auth_len != 7 + tl || strncasecmp(r->auth, "Bearer ", 7) ||
-		    memcmp(r->auth + 7, h->token, tl))
-			return send_error(h, hc, 401, keep_alive, "a bearer token is required",
-					  "WWW-Authenticate: Bearer\r\n");
-	}
+	if (!ctl__auth_ok(&h->auth, r->auth, r->auth_len))
+		return send_error(h, hc, 401, keep_alive, "a bearer token is required",
+				  "WWW-Authenticate: Bearer\r\n");
 	if (!known)
 		return send_error(h, hc, 404, keep_alive, "no such resource", NULL);
 	if (method != HTTP_GET)
@@ -456,6 +398,7 @@ static int hc_open(void *arg, struct rl_conn *c)
 	h->free_conns = hc->next;
 	hc->next = NULL;
 	hc->c = c;
+	hc->parked = (struct ctl__parked){.c = c};
 	hc->waiting = NULL;
 	hc->pending_len = 0;
 	rl_conn_set_data(c, hc);
@@ -468,15 +411,7 @@ static void hc_close(void *arg, struct rl_conn *c, int why)
 	struct hconn *hc = rl_conn_data(c), **pp;
 
 	(void)why;
-	if (hc->throttled) {
-		for (pp = &h->throttled; *pp; pp = &(*pp)->next_throttled) {
-			if (*pp == hc) {
-				*pp = hc->next_throttled;
-				break;
-			}
-		}
-		hc->throttled = false;
-	}
+	ctl__rate_forget(h->rate, &hc->parked);
 	if (hc->waiting) {
 		for (pp = &hc->waiting->waiters; *pp; pp = &(*pp)->next) {
 			if (*pp == hc) {
@@ -537,12 +472,12 @@ static size_t hc_data(void *arg, struct rl_conn *c, const char *data, size_t len
 			}
 			break; /* incomplete: wait for more */
 		}
-		if (!take_token(h, hc))
+		if (!ctl__rate_take(h->rate, now_ns(), &hc->parked))
 			return off; /* resumed when the bucket has refilled */
 		ret = route(h, hc, &r, p.method, http_should_keep_alive(&p));
 		if (!ret) {
-			h->tokens += 1; /* not answered: the retry takes it again */
-			return off;	/* no room: offered again after a send completes */
+			ctl__rate_refund(h->rate); /* not answered: the retry takes it again */
+			return off; /* no room: offered again after a send completes */
 		}
 		off += n;
 		if (ret == 2 || !http_should_keep_alive(&p))
@@ -569,21 +504,22 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 	h->e = e;
 	h->max_request = lo.max_request;
 	h->conns = calloc(lo.max_conns, sizeof(*h->conns));
-	h->token = o->token ? strdup(o->token) : NULL;
-	if (!h->conns || (o->token && !h->token)) {
+	if (!h->conns) {
 		ret = -ENOMEM;
 		goto err;
 	}
+	ret = ctl__auth_init(&h->auth, o->token);
+	if (ret)
+		goto err;
 	for (unsigned i = 0; i < lo.max_conns; i++) {
 		h->conns[i].h = h;
 		h->conns[i].next = i + 1 < lo.max_conns ? &h->conns[i + 1] : NULL;
 	}
 	h->free_conns = h->conns;
 	h->start_ns = now_ns();
-	h->rate = o->max_rate ? o->max_rate : CTL_HTTP_RATE;
-	h->burst = h->rate / 10 > 1 ? h->rate / 10 : 1;
-	h->tokens = h->burst;
-	h->refilled_ns = h->start_ns;
+	ret = ctl__rate_create(e, o->max_rate ? o->max_rate : CTL_HTTP_RATE, h->start_ns, &h->rate);
+	if (ret)
+		goto err;
 	ret = rl_listen(e, o->listen, &lo, &http_ops, h, &h->l);
 	if (ret)
 		goto err;
@@ -591,8 +527,10 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 	*out = h;
 	return 0;
 err:
+	if (h->rate)
+		ctl__rate_stop(h->rate);
 	free(h->conns);
-	free(h->token);
+	ctl__auth_free(&h->auth);
 	free(h);
 	return ret;
 }
@@ -602,8 +540,7 @@ void ctl_http_stop(struct ctl_http *h)
 	if (!h->stopped) {
 		h->stopped = true;
 		rl_listener_close(h->l); /* every connection's on_close runs now */
-		if (h->timer_armed)
-			rl_timer_cancel(h->e, h->timer_id);
+		ctl__rate_stop(h->rate); /* no connection waits for it any more */
 	}
 	if (h->pending)
 		return; /* freed by the last completion */
@@ -612,6 +549,6 @@ void ctl_http_stop(struct ctl_http *h)
 	ctl__buf_free(&h->body);
 	ctl__buf_free(&h->head);
 	free(h->conns);
-	free(h->token);
+	ctl__auth_free(&h->auth);
 	free(h);
 }
