@@ -45,8 +45,9 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 const char *ctl_http_address(const struct ctl_http *h);
 
 /*
- * ctl_http_stop() - close the listener and every connection. Device commands still in flight
- * keep the object alive until their completion (at the latest in rl_engine_destroy()).
+ * ctl_http_stop() - close the listener and every connection, and free @h. A Get Log Page or the
+ * rate limit's timer still in flight keeps only its own state alive until its completion (at
+ * the latest in rl_engine_destroy()).
  */
 void ctl_http_stop(struct ctl_http *h);
 
