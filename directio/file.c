@@ -11,7 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "../engine/internal.h"
+#include "../engine/backend.h"
 
 struct rl_file {
 	struct rl_target t; /* first: see struct rl_target */
@@ -21,6 +21,13 @@ struct rl_file {
 	const char *align_source;
 	int blkdev;
 };
+
+static const struct rl__target_ops file_ops;
+
+static struct rl_file *file_of(struct rl_target *t)
+{
+	return (struct rl_file *)t; /* the target is the first member */
+}
 
 /*
  * statx(STATX_DIOALIGN) first; block devices fall back to BLKSSZGET, files (tmpfs) to 512.
@@ -103,7 +110,7 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		f->size = o.size;
 	}
 	discover_alignment(f, fd);
-	ret = rl__target_init(&f->t, e, path, fd, RL_REGION_FILE, false);
+	ret = rl__target_init(&f->t, &file_ops, e, path, fd, RL_REGION_FILE, false);
 	if (ret)
 		goto err_free;
 	*out = f;
@@ -118,15 +125,7 @@ err_close:
 
 int rl_file_close(struct rl_file *f)
 {
-	int ret;
-
-	if (!f)
-		return 0;
-	ret = rl__target_fini(&f->t);
-	if (ret)
-		return ret;
-	free(f);
-	return 0;
+	return f ? rl_target_close(&f->t) : 0;
 }
 
 struct rl_target *rl_file_target(struct rl_file *f)
@@ -192,9 +191,10 @@ static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uin
 	return __builtin_expect(bad, 0) ? refuse_io(f, buf, len, off) : 0;
 }
 
-int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t off, int bi,
-		rl_complete_fn cb, void *arg)
+static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
+		   rl_complete_fn cb, void *arg)
 {
+	struct rl_file *f = file_of(t);
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	int ret;
@@ -203,7 +203,8 @@ int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t o
 	if (ret)
 		return ret;
 	if (__builtin_expect(len > UINT32_MAX, 0))
-		return rl__error(f->t.e, -EINVAL, "%s: length %zu is above 4 GiB", f->t.name, len);
+		return rl__error(f->t.e, -EINVAL, "%s: length %llu is above 4 GiB", f->t.name,
+				 (unsigned long long)len);
 	c = rl__cmd_begin(&f->t, write ? RL_OP_WRITE : RL_OP_READ, (uint32_t)len, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
@@ -226,22 +227,23 @@ int rl__file_rw(struct rl_file *f, bool write, void *buf, size_t len, uint64_t o
 int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t off, rl_complete_fn cb,
 		 void *arg)
 {
-	return rl__file_rw(f, false, buf, len, off, RL__BUF_FIND, cb, arg);
+	return file_rw(&f->t, false, buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
 int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint64_t off, rl_complete_fn cb,
 		  void *arg)
 {
-	return rl__file_rw(f, true, (void *)buf, len, off, RL__BUF_FIND, cb, arg);
+	return file_rw(&f->t, true, (void *)buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
 /*
  * O_DIRECT needs every segment aligned, not only the total: the kernel checks each segment's
  * address against the DMA alignment and its length against the logical block size.
  */
-static int submit_rwv(struct rl_file *f, int write, const struct iovec *iov, int iovcnt,
-		      uint64_t off, rl_complete_fn cb, void *arg)
+static int file_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
+		    uint64_t off, rl_complete_fn cb, void *arg)
 {
+	struct rl_file *f = file_of(t);
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 	uint64_t len = 0;
@@ -283,13 +285,13 @@ static int submit_rwv(struct rl_file *f, int write, const struct iovec *iov, int
 int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t off,
 		  rl_complete_fn cb, void *arg)
 {
-	return submit_rwv(f, 0, iov, iovcnt, off, cb, arg);
+	return file_rwv(&f->t, false, iov, iovcnt, off, cb, arg);
 }
 
 int rl_file_writev(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t off,
 		   rl_complete_fn cb, void *arg)
 {
-	return submit_rwv(f, 1, iov, iovcnt, off, cb, arg);
+	return file_rwv(&f->t, true, iov, iovcnt, off, cb, arg);
 }
 
 int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)
@@ -334,3 +336,86 @@ int rl_file_trim(struct rl_file *f, uint64_t off, uint64_t len, rl_complete_fn c
 	return submit_fallocate(f, RL_OP_TRIM, FALLOC_FL_PUNCH_HOLE | FALLOC_FL_KEEP_SIZE, off, len,
 				cb, arg);
 }
+
+static int file_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb,
+		       void *arg)
+{
+	return rl_file_write_zeroes(file_of(t), off, len, cb, arg);
+}
+
+static int file_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	return rl_file_trim(file_of(t), off, len, cb, arg);
+}
+
+static int file_flush(struct rl_target *t, rl_complete_fn cb, void *arg)
+{
+	return rl_file_fsync(file_of(t), 1, cb, arg);
+}
+
+static void file_close(struct rl_target *t)
+{
+	rl__target_fini(t);
+	free(file_of(t));
+}
+
+static uint64_t file_size(const struct rl_target *t)
+{
+	return ((const struct rl_file *)t)->size;
+}
+
+static uint32_t file_block_size(const struct rl_target *t)
+{
+	return ((const struct rl_file *)t)->off_align;
+}
+
+static uint32_t file_mem_align(const struct rl_target *t)
+{
+	return ((const struct rl_file *)t)->mem_align;
+}
+
+static const struct rl__target_ops file_ops = {
+	.kind = RL_TARGET_KIND_FILE,
+	.engine_path = "direct",
+	.rw = file_rw,
+	.rwv = file_rwv,
+	.zeroes = file_zeroes,
+	.trim = file_trim,
+	.flush = file_flush,
+	.close = file_close,
+	.size = file_size,
+	.block_size = file_block_size,
+	.mem_align = file_mem_align,
+};
+
+struct rl_file *rl_target_file(struct rl_target *t)
+{
+	return t->ops == &file_ops ? file_of(t) : NULL;
+}
+
+/* rl_target_open(): whatever no other backend claimed, through O_DIRECT. */
+static bool file_claims(const char *path, const struct stat *st, unsigned flags)
+{
+	(void)path, (void)st, (void)flags;
+	return true;
+}
+
+static int file_target_open(struct rl_engine *e, const char *path, unsigned flags,
+			    struct rl_target **out)
+{
+	struct rl_file_opts o = {.opts_size = sizeof(o)};
+	struct rl_file *f;
+	int ret;
+
+	o.flags = flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0;
+	ret = rl_file_open(e, path, &o, &f);
+	if (!ret)
+		*out = &f->t;
+	return ret;
+}
+
+const struct rl__backend rl__file_backend = {
+	.name = "file",
+	.claims = file_claims,
+	.open = file_target_open,
+};

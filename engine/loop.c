@@ -67,10 +67,10 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 
 	st = &c->target->stats[c->op];
 	st->ops++;
-	if (res < 0 || (c->passthru && res > 0))
+	if (res < 0 || (c->res_status && res > 0))
 		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
 	else
-		st->bytes += c->passthru ? c->len : (uint64_t)res;
+		st->bytes += c->res_status ? c->len : (uint64_t)res;
 	if (!e->no_latency)
 		rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
 	c->target->inflight--;

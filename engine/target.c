@@ -16,17 +16,17 @@ const char *rl_op_name(enum rl_op op)
 	return (unsigned)op < RL_OP_COUNT ? op_names[op] : NULL;
 }
 
-int rl__target_init(struct rl_target *t, struct rl_engine *e, const char *name, int fd,
-		    enum rl_region region, bool polled)
+int rl__target_init(struct rl_target *t, const struct rl__target_ops *ops, struct rl_engine *e,
+		    const char *name, int fd, enum rl_region region, bool polled)
 {
 	int64_t h;
 	int ret = -ENOMEM;
 	int i;
 
+	t->ops = ops;
 	t->e = e;
 	t->ring = polled ? &e->pring : &e->ring;
 	t->fd = fd;
-	t->admin_fd = -1;
 	t->name = strdup(name);
 	if (!t->name)
 		return -ENOMEM;
@@ -63,14 +63,11 @@ err:
 	return ret;
 }
 
-int rl__target_fini(struct rl_target *t)
+void rl__target_fini(struct rl_target *t)
 {
 	struct rl_engine *e = t->e;
 	struct rl_target **pp;
 
-	if (t->inflight)
-		return rl__error(e, -EBUSY, "%s: %u commands in flight: reap them before closing",
-				 t->name, t->inflight);
 	for (pp = &e->targets; *pp; pp = &(*pp)->next) {
 		if (*pp == t) {
 			*pp = t->next;
@@ -84,27 +81,9 @@ int rl__target_fini(struct rl_target *t)
 	}
 	rl__files_remove(e, t->fhandle);
 	close(t->fd);
-	if (t->admin_fd >= 0) {
-		rl__files_remove(e, t->admin_fhandle);
-		close(t->admin_fd);
-	}
 	for (int i = 0; i < RL_OP_COUNT; i++)
 		rl_hist_destroy(t->stats[i].lat);
 	free(t->name);
-	return 0;
-}
-
-int rl__target_add_admin(struct rl_target *t, int fd)
-{
-	int64_t h = rl__files_add(t->e, t->region, fd);
-
-	if (h < 0)
-		return rl__error(t->e, (int)h, "%s: cannot register its controller: %s", t->name,
-				 h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
-	t->admin_fd = fd;
-	t->admin_fhandle = (uint64_t)h;
-	t->admin_findex = (uint32_t)h;
-	return 0;
 }
 
 const char *rl_target_name(const struct rl_target *t)

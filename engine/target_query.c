@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* Target queries beyond the counters: errors by code, and the NVMe namespace behind a target. */
+/* Target queries beyond the counters: errors by code. */
 #include <errno.h>
 
 #include "internal.h"
@@ -18,10 +18,4 @@ int rl_target_errors(const struct rl_target *t, enum rl_op op, struct rl_error_c
 	if (st->errs_other && n < max)
 		out[n++] = (struct rl_error_count){0, st->errs_other};
 	return (int)n;
-}
-
-struct rl_nvme_dev *rl_target_nvme(struct rl_target *t)
-{
-	/* The target is the first member of struct rl_nvme_dev (nvme/nvme.h). */
-	return t->kind == RL__KIND_NVME ? (struct rl_nvme_dev *)t : NULL;
 }

@@ -3,7 +3,7 @@
 #include <errno.h>
 #include <string.h>
 
-#include "nvme.h"
+#include "nvme_private.h"
 
 /*
  * Zero a 128-byte SQE and start an NVMe command in the 80 bytes from sqe->cmd on, in place;
@@ -16,7 +16,7 @@ static struct nvme_uring_cmd *prep(struct rl_nvme_dev *d, struct io_uring_sqe *s
 
 	memset(sqe, 0, 2 * sizeof(*sqe));
 	sqe->opcode = IORING_OP_URING_CMD;
-	sqe->fd = (int)(cmd_op == NVME_URING_CMD_ADMIN ? d->t.admin_findex : d->t.findex);
+	sqe->fd = (int)(cmd_op == NVME_URING_CMD_ADMIN ? d->admin_findex : d->t.findex);
 	sqe->cmd_op = cmd_op;
 	cmd->opcode = opcode;
 	cmd->nsid = d->info.nsid;
@@ -78,7 +78,7 @@ static struct rl__cmd *begin(struct rl_nvme_dev *d, struct io_uring *ring, enum 
 	struct rl__cmd *c = rl__cmd_begin_on(&d->t, ring, op, len, cb, arg, sqe);
 
 	if (c)
-		c->passthru = 1;
+		c->res_status = 1;
 	return c;
 }
 
@@ -127,8 +127,8 @@ static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *
 	return ret ? ret : submit_rw(d, opcode, op, buf, slba, nlb, bi, cb, arg);
 }
 
-int rl__nvme_to_lba(struct rl_nvme_dev *d, uint64_t off, uint64_t len, uint64_t *slba,
-		    uint32_t *nlb)
+/* A byte range as LBAs, or -EINVAL (-EOPNOTSUPP on extended LBAs) with a message saying why. */
+static int to_lba(struct rl_nvme_dev *d, uint64_t off, uint64_t len, uint64_t *slba, uint32_t *nlb)
 {
 	const struct rl_nvme_info *in = &d->info;
 
@@ -162,15 +162,16 @@ static __attribute__((cold, noinline)) int refuse_rw(struct rl_nvme_dev *d, uint
 {
 	uint64_t slba;
 	uint32_t nlb;
-	int ret = rl__nvme_to_lba(d, off, len, &slba, &nlb);
+	int ret = to_lba(d, off, len, &slba, &nlb);
 
 	return ret ? ret : rw(d, opcode, op, buf, slba, nlb, bi, cb, arg);
 }
 
 /* Byte-offset reads and writes (rl_target_*()), the hot path: every limit in one test. */
-int rl__nvme_rw(struct rl_nvme_dev *d, bool write, void *buf, uint64_t len, uint64_t off, int bi,
+int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
 		rl_complete_fn cb, void *arg)
 {
+	struct rl_nvme_dev *d = rl__nvme_of(t);
 	const struct rl_nvme_info *in = &d->info;
 	uint64_t slba = off >> d->lba_shift, nlb = len >> d->lba_shift;
 	uint8_t opcode = write ? RL__NVME_WRITE : RL__NVME_READ;
@@ -254,6 +255,30 @@ int rl_nvme_writev(struct rl_nvme_dev *d, const struct iovec *iov, int iovcnt, u
 	return rwv(d, RL__NVME_WRITE, RL_OP_WRITE, iov, iovcnt, slba, nlb, cb, arg);
 }
 
+/* The segments' total, for the byte-offset vectored calls. */
+static uint64_t iov_bytes(const struct iovec *iov, int iovcnt)
+{
+	uint64_t len = 0;
+
+	for (int i = 0; i < iovcnt; i++)
+		len += iov[i].iov_len;
+	return len;
+}
+
+int rl__nvme_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
+		 uint64_t off, rl_complete_fn cb, void *arg)
+{
+	struct rl_nvme_dev *d = rl__nvme_of(t);
+	uint64_t slba;
+	uint32_t nlb;
+	int ret = to_lba(d, off, iov_bytes(iov, iovcnt), &slba, &nlb);
+
+	if (ret)
+		return ret;
+	return write ? rwv(d, RL__NVME_WRITE, RL_OP_WRITE, iov, iovcnt, slba, nlb, cb, arg)
+		     : rwv(d, RL__NVME_READ, RL_OP_READ, iov, iovcnt, slba, nlb, cb, arg);
+}
+
 int rl_nvme_write_zeroes(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_complete_fn cb,
 			 void *arg)
 {
@@ -328,7 +353,7 @@ static int admin(struct rl_nvme_dev *d, uint8_t opcode, uint32_t nsid, uint32_t 
 
 	if (ret)
 		return ret;
-	if (d->t.admin_fd < 0)
+	if (d->admin_fd < 0)
 		return rl__error(d->t.e, -ENODEV,
 				 "%s: no controller device (/dev/nvmeX) for admin commands",
 				 d->t.name);
@@ -361,4 +386,32 @@ int rl_nvme_get_log(struct rl_nvme_dev *d, uint8_t lid, uint32_t nsid, void *buf
 				 d->t.name, len);
 	return admin(d, RL__NVME_ADMIN_GET_LOG, nsid, (numd & 0xffff) << 16 | lid, numd >> 16, buf,
 		     len, cb, arg);
+}
+
+/* A byte-range operation as the LBA-range call @fn, once the range converts to LBAs. */
+static int by_lba(struct rl_target *t, uint64_t off, uint64_t len,
+		  int (*fn)(struct rl_nvme_dev *, uint64_t, uint32_t, rl_complete_fn, void *),
+		  rl_complete_fn cb, void *arg)
+{
+	struct rl_nvme_dev *d = rl__nvme_of(t);
+	uint64_t slba;
+	uint32_t nlb;
+	int ret = to_lba(d, off, len, &slba, &nlb);
+
+	return ret ? ret : fn(d, slba, nlb, cb, arg);
+}
+
+int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	return by_lba(t, off, len, rl_nvme_write_zeroes, cb, arg);
+}
+
+int rl__nvme_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	return by_lba(t, off, len, rl_nvme_deallocate, cb, arg);
+}
+
+int rl__nvme_flush_op(struct rl_target *t, rl_complete_fn cb, void *arg)
+{
+	return rl_nvme_flush(rl__nvme_of(t), cb, arg);
 }

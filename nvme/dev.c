@@ -12,7 +12,7 @@
 #include <sys/sysmacros.h>
 #include <unistd.h>
 
-#include "nvme.h"
+#include "nvme_private.h"
 
 /* Parse "ngXnY" or "nvmeXnY" (after @prefix); 0 on success. */
 static int parse_ns_name(const char *name, const char *prefix, unsigned *ctrl, unsigned *ns)
@@ -147,6 +147,76 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	return 0;
 }
 
+static void nvme_close(struct rl_target *t)
+{
+	struct rl_nvme_dev *d = rl__nvme_of(t);
+
+	rl__nvme_detach(d);
+	free(d);
+}
+
+static uint64_t nvme_size(const struct rl_target *t)
+{
+	return rl__nvme_of((struct rl_target *)t)->info.capacity_bytes;
+}
+
+static uint32_t nvme_block_size(const struct rl_target *t)
+{
+	return rl__nvme_of((struct rl_target *)t)->info.lba_size;
+}
+
+/* The kernel maps a passthrough buffer for DMA at any 4-byte-aligned address. */
+static uint32_t nvme_mem_align(const struct rl_target *t)
+{
+	(void)t;
+	return 4;
+}
+
+static const struct rl__target_ops nvme_ops = {
+	.kind = RL_TARGET_KIND_NVME,
+	.engine_path = "passthrough",
+	.rw = rl__nvme_rw,
+	.rwv = rl__nvme_rwv,
+	.zeroes = rl__nvme_zeroes,
+	.trim = rl__nvme_trim,
+	.flush = rl__nvme_flush_op,
+	.close = nvme_close,
+	.size = nvme_size,
+	.block_size = nvme_block_size,
+	.mem_align = nvme_mem_align,
+};
+
+int rl__nvme_attach(struct rl_nvme_dev *d, struct rl_engine *e, const char *name, int fd,
+		    bool polled)
+{
+	d->admin_fd = -1;
+	return rl__target_init(&d->t, &nvme_ops, e, name, fd, RL_REGION_NVME, polled);
+}
+
+int rl__nvme_add_admin(struct rl_nvme_dev *d, int fd)
+{
+	int64_t h = rl__files_add(d->t.e, d->t.region, fd);
+
+	if (h < 0)
+		return rl__error(d->t.e, (int)h, "%s: cannot register its controller: %s",
+				 d->t.name,
+				 h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
+	d->admin_fd = fd;
+	d->admin_fhandle = (uint64_t)h;
+	d->admin_findex = (uint32_t)h;
+	return 0;
+}
+
+void rl__nvme_detach(struct rl_nvme_dev *d)
+{
+	if (d->admin_fd >= 0) {
+		rl__files_remove(d->t.e, d->admin_fhandle);
+		close(d->admin_fd);
+		d->admin_fd = -1;
+	}
+	rl__target_fini(&d->t);
+}
+
 int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opts *uo,
 		 struct rl_nvme_dev **out)
 {
@@ -184,13 +254,12 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 	ret = identify(e, d, fd);
 	if (ret)
 		goto err_close;
-	ret = rl__target_init(&d->t, e, path, fd, RL_REGION_NVME, polled);
+	ret = rl__nvme_attach(d, e, path, fd, polled);
 	if (ret)
 		goto err_close;
-	d->t.kind = RL__KIND_NVME;
 	/* Without its controller the namespace still does I/O; admin commands then fail. */
 	ctrl_fd = open_controller(d->info.generic_path);
-	if (ctrl_fd >= 0 && rl__target_add_admin(&d->t, ctrl_fd))
+	if (ctrl_fd >= 0 && rl__nvme_add_admin(d, ctrl_fd))
 		close(ctrl_fd);
 	d->raw = o.flags & RL_NVME_RAW;
 	*out = d;
@@ -205,15 +274,7 @@ err_free:
 
 int rl_nvme_close(struct rl_nvme_dev *d)
 {
-	int ret;
-
-	if (!d)
-		return 0;
-	ret = rl__target_fini(&d->t);
-	if (ret)
-		return ret;
-	free(d);
-	return 0;
+	return d ? rl_target_close(&d->t) : 0;
 }
 
 const struct rl_nvme_info *rl_nvme_info(const struct rl_nvme_dev *d)
@@ -225,3 +286,36 @@ struct rl_target *rl_nvme_target(struct rl_nvme_dev *d)
 {
 	return &d->t;
 }
+
+struct rl_nvme_dev *rl_target_nvme(struct rl_target *t)
+{
+	return t->ops == &nvme_ops ? rl__nvme_of(t) : NULL;
+}
+
+/* rl_target_open(): character devices, and block devices with RL_TARGET_PASSTHROUGH. */
+static bool nvme_claims(const char *path, const struct stat *st, unsigned flags)
+{
+	(void)path;
+	return st && (S_ISCHR(st->st_mode) || (flags & RL_TARGET_PASSTHROUGH));
+}
+
+static int nvme_target_open(struct rl_engine *e, const char *path, unsigned flags,
+			    struct rl_target **out)
+{
+	struct rl_nvme_opts o = {.opts_size = sizeof(o)};
+	struct rl_nvme_dev *d;
+	int ret;
+
+	o.flags = (flags & RL_TARGET_POLLED ? RL_NVME_POLLED : 0) |
+		  (flags & RL_TARGET_RAW ? RL_NVME_RAW : 0);
+	ret = rl_nvme_open(e, path, &o, &d);
+	if (!ret)
+		*out = &d->t;
+	return ret;
+}
+
+const struct rl__backend rl__nvme_backend = {
+	.name = "nvme",
+	.claims = nvme_claims,
+	.open = nvme_target_open,
+};

@@ -4,7 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "nvme.h"
+#include "nvme_private.h"
 
 char *rl_nvme_status_str(int status, char *buf, size_t len)
 {

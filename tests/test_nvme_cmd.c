@@ -7,7 +7,7 @@
 
 #include "helpers.h"
 #include "internal_helpers.h"
-#include "../nvme/nvme.h"
+#include "../nvme/nvme_private.h"
 
 Test(nvme_abi, cmd_op_values_are_pinned)
 {
@@ -45,9 +45,8 @@ static void fake_open(struct fake *f, uint32_t lba, uint64_t nsze, uint32_t max_
 	cr_assert(rl_engine_features(f->e) & RL_FEAT_SQE128, "no SQE128 on this kernel");
 	memset(&f->d, 0, sizeof(f->d));
 	f->fd = open("/dev/zero", O_RDWR);
-	cr_assert_eq(rl__target_init(&f->d.t, f->e, "/dev/ng9n1", f->fd, RL_REGION_NVME, false), 0);
-	f->d.t.kind = RL__KIND_NVME;
-	cr_assert_eq(rl__target_add_admin(&f->d.t, open("/dev/zero", O_RDWR)), 0);
+	cr_assert_eq(rl__nvme_attach(&f->d, f->e, "/dev/ng9n1", f->fd, false), 0);
+	cr_assert_eq(rl__nvme_add_admin(&f->d, open("/dev/zero", O_RDWR)), 0);
 	f->d.info = (struct rl_nvme_info){.nsid = 3, .lba_size = lba, .nsze = nsze,
 					  .capacity_bytes = nsze * lba,
 					  .max_transfer = max_transfer};
@@ -58,7 +57,8 @@ static void fake_open(struct fake *f, uint32_t lba, uint64_t nsze, uint32_t max_
 static void fake_close(struct fake *f)
 {
 	drain(f->e);
-	cr_assert_eq(rl__target_fini(&f->d.t), 0);
+	cr_assert_eq(rl_target_inflight(&f->d.t), 0);
+	rl__nvme_detach(&f->d);
 	rl_engine_destroy(f->e);
 }
 
@@ -224,8 +224,8 @@ Test(nvme_cmd, vectored_and_admin_fields)
 
 	cr_assert_eq(rl_nvme_identify(&f.d, 1, 0, buf, done_cb, &d), 0);
 	cr_assert_eq(last_sqe(f.e)->cmd_op, NVME_URING_CMD_ADMIN);
-	cr_assert_eq(last_sqe(f.e)->fd, (int)f.d.t.admin_findex, "admin not sent to the controller");
-	cr_assert_neq(f.d.t.admin_findex, f.d.t.findex);
+	cr_assert_eq(last_sqe(f.e)->fd, (int)f.d.admin_findex, "admin not sent to the controller");
+	cr_assert_neq(f.d.admin_findex, f.d.t.findex);
 	c = cmd_of(last_sqe(f.e));
 	cr_assert_eq(c->opcode, 0x06);
 	cr_assert_eq(c->cdw10, 1, "CNS");

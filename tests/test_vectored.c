@@ -8,7 +8,7 @@
 
 #include "helpers.h"
 #include "internal_helpers.h"
-#include "../nvme/nvme.h"
+#include "../nvme/nvme_private.h"
 
 #define SEG 4096
 
@@ -110,8 +110,7 @@ Test(vectored, nvme_target_writev_is_io_vec)
 
 	cr_assert(rl_engine_features(e) & RL_FEAT_SQE128, "no SQE128 on this kernel");
 	memset(&d, 0, sizeof(d));
-	cr_assert_eq(rl__target_init(&d.t, e, "/dev/ng9n1", fd, RL_REGION_NVME, false), 0);
-	d.t.kind = RL__KIND_NVME;
+	cr_assert_eq(rl__nvme_attach(&d, e, "/dev/ng9n1", fd, false), 0);
 	d.info = (struct rl_nvme_info){.nsid = 1,
 				       .lba_size = 512,
 				       .nsze = 1 << 20,
@@ -135,7 +134,8 @@ Test(vectored, nvme_target_writev_is_io_vec)
 	cr_assert_eq(rl_target_readv(&d.t, v, 2, 0, done_cb, &dn), -EINVAL);
 	drain(e);
 	cr_assert_eq(dn.calls, 1);
-	cr_assert_eq(rl__target_fini(&d.t), 0);
+	cr_assert_eq(rl_target_inflight(&d.t), 0);
+	rl__nvme_detach(&d);
 	rl_engine_destroy(e);
 	rl_free_aligned(b);
 }

@@ -335,7 +335,7 @@ static int open_target(struct job *j)
 		fprintf(stderr, "%s\n", rl_engine_last_error(j->e));
 		return EXIT_IO;
 	}
-	j->passthru = !strcmp(rl_target_engine_path(j->t), "passthrough");
+	j->passthru = rl_target_kind(j->t) == RL_TARGET_KIND_NVME;
 	if (p->poll && !j->passthru) {
 		cli_err("%s: --poll applies to NVMe passthrough only", p->path);
 		return EXIT_USAGE;

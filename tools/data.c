@@ -96,8 +96,7 @@ static uint64_t chunk_size(struct ctx *c)
 	uint64_t chunk = CHUNK_MAX, bs = rl_target_block_size(c->t);
 
 	if (c->passthru) {
-		struct rl_target *t = c->t;
-		const struct rl_nvme_info *in = rl_nvme_info((struct rl_nvme_dev *)t);
+		const struct rl_nvme_info *in = rl_nvme_info(rl_target_nvme(c->t));
 
 		if (in->max_transfer < chunk)
 			chunk = in->max_transfer;
@@ -270,7 +269,7 @@ int cmd_data(int argc, char **argv)
 		ret = EXIT_IO;
 		goto out;
 	}
-	c.passthru = !strcmp(rl_target_engine_path(c.t), "passthrough");
+	c.passthru = rl_target_kind(c.t) == RL_TARGET_KIND_NVME;
 	if (v->nargs == 2 && (ret = check_range(&c, off, len, raw)))
 		goto out;
 	switch (v->name[0]) {

@@ -100,11 +100,26 @@ RL_EXPORT int rl_target_open(struct rl_engine *e, const char *path, unsigned fla
 /* rl_target_close() - as rl_file_close(): -EBUSY while commands are in flight. */
 RL_EXPORT int rl_target_close(struct rl_target *t);
 
-struct rl_nvme_dev;
-/* rl_target_nvme() - the NVMe namespace behind @t (see ringline/nvme.h), or NULL for a file. */
-RL_EXPORT struct rl_nvme_dev *rl_target_nvme(struct rl_target *t);
+/* What a target is, as rl_target_kind() reports it. */
+enum rl_target_kind {
+	RL_TARGET_KIND_FILE, /* a regular file or block device, O_DIRECT (ringline/file.h) */
+	RL_TARGET_KIND_NVME, /* an NVMe namespace through passthrough (ringline/nvme.h) */
+};
 
-/* rl_target_engine_path() - "direct" (O_DIRECT) or "passthrough" (NVMe uring_cmd). */
+/* rl_target_kind() - which kind of target @t is: ask this, never compare names. */
+RL_EXPORT enum rl_target_kind rl_target_kind(const struct rl_target *t);
+
+struct rl_nvme_dev;
+struct rl_file;
+/* rl_target_nvme() - the NVMe namespace behind @t (see ringline/nvme.h), or NULL if none. */
+RL_EXPORT struct rl_nvme_dev *rl_target_nvme(struct rl_target *t);
+/* rl_target_file() - the O_DIRECT file or block device behind @t (ringline/file.h), or NULL. */
+RL_EXPORT struct rl_file *rl_target_file(struct rl_target *t);
+
+/*
+ * rl_target_engine_path() - "direct" (O_DIRECT) or "passthrough" (NVMe uring_cmd), for reports;
+ * use rl_target_kind() to decide.
+ */
 RL_EXPORT const char *rl_target_engine_path(const struct rl_target *t);
 /* Size in bytes; granularity of offsets and lengths; alignment of buffer addresses. */
 RL_EXPORT uint64_t rl_target_size(const struct rl_target *t);

@@ -392,7 +392,7 @@ static int rl_fio_open_file(struct thread_data *td, struct fio_file *f)
 		return 1;
 	}
 	rf->ld = ld;
-	rf->passthru = !strcmp(rl_target_engine_path(rf->t), "passthrough");
+	rf->passthru = rl_target_kind(rf->t) == RL_TARGET_KIND_NVME;
 	FILE_SET_ENG_DATA(f, rf);
 	return 0;
 }
@@ -458,7 +458,7 @@ static int rl_fio_get_file_size(struct thread_data *td, struct fio_file *f)
 		return 1;
 	}
 	f->real_file_size = rl_target_size(t);
-	if (o->namespace_size && !strcmp(rl_target_engine_path(t), "passthrough"))
+	if (o->namespace_size && rl_target_kind(t) == RL_TARGET_KIND_NVME)
 		f->real_file_size = o->namespace_size;
 	fio_file_set_size_known(f);
 	rl_target_close(t);

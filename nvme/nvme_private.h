@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: MIT */
+/* Private to nvme/ (and white-box tests): the namespace object and its helpers. Not installed. */
+#ifndef RINGLINE_NVME_PRIVATE_H
+#define RINGLINE_NVME_PRIVATE_H
+
+#include <linux/nvme_ioctl.h>
+
+#include "../engine/backend.h"
+#include "ringline/nvme.h"
+
+struct rl_nvme_dev {
+	struct rl_target t; /* first: see struct rl_target */
+	struct rl_nvme_info info;
+	bool raw; /* RL_NVME_RAW: the device checks LBA ranges */
+	/* The controller char device, where admin uring_cmds go (admin_fd -1 when none). */
+	int admin_fd;
+	uint64_t admin_fhandle;
+	uint32_t admin_findex;
+	/* Derived from info by rl__nvme_set_limits(), for the checks on every command: */
+	uint32_t block_bytes; /* bytes per LBA in the data buffer (lba_size, + ms if extended) */
+	uint8_t lba_shift;    /* log2(lba_size) */
+	uint64_t byte_io_max; /* largest byte-offset I/O, 0 on an extended-LBA format */
+};
+
+/* The namespace a target of the NVMe backend is (its ops table says so). */
+static inline struct rl_nvme_dev *rl__nvme_of(struct rl_target *t)
+{
+	return (struct rl_nvme_dev *)t; /* the target is the first member */
+}
+
+/* Set the derived fields of @d from d->info (after Identify). */
+void rl__nvme_set_limits(struct rl_nvme_dev *d);
+
+/*
+ * Make @d (identified, or filled in by a test) a target of @e on namespace @fd.
+ * rl__nvme_detach() undoes it, the controller too, without freeing @d.
+ * Return: 0 or -errno; @fd stays open on failure.
+ */
+int rl__nvme_attach(struct rl_nvme_dev *d, struct rl_engine *e, const char *name, int fd,
+		    bool polled);
+/* Register the controller char device @fd for admin commands. Return: 0 or -errno. */
+int rl__nvme_add_admin(struct rl_nvme_dev *d, int fd);
+void rl__nvme_detach(struct rl_nvme_dev *d);
+
+/* Byte-offset operations of the NVMe ops table (nvme/cmd.c), in struct rl__target_ops terms. */
+int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
+		rl_complete_fn cb, void *arg);
+int rl__nvme_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
+		 uint64_t off, rl_complete_fn cb, void *arg);
+int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);
+int rl__nvme_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);
+int rl__nvme_flush_op(struct rl_target *t, rl_complete_fn cb, void *arg);
+
+/* NVMe opcodes (NVM command set and admin). */
+enum {
+	RL__NVME_FLUSH = 0x00,
+	RL__NVME_WRITE = 0x01,
+	RL__NVME_READ = 0x02,
+	RL__NVME_COMPARE = 0x05,
+	RL__NVME_WRITE_ZEROES = 0x08,
+	RL__NVME_DSM = 0x09,
+	RL__NVME_ADMIN_GET_LOG = 0x02,
+	RL__NVME_ADMIN_IDENTIFY = 0x06,
+};
+
+#endif
