@@ -106,8 +106,8 @@ int ctl__reply_error(struct ctl_http *h, struct ctl__conn *hc, int code, bool ke
 
 /*
  * ctl__reply_defer() - keep the JSON body as @hc's pending answer with status @code, for the
- * transport to queue when @hc is resumed, and count it. An answer over CTL__PENDING_MAX is
- * dropped (the connection still closes when it should).
+ * transport to queue when @hc is resumed, and count it. An answer over CTL__PENDING_MAX (far
+ * beyond a SMART log's) is dropped, and the request goes unanswered.
  */
 void ctl__reply_defer(struct ctl_http *h, struct ctl__conn *hc, int code);
 

@@ -63,7 +63,7 @@ int ctl__reply_send(struct ctl_http *h, struct ctl__conn *hc, int code, const ch
 	return CTL__SENT;
 }
 
-/* The connection closes after 400, 413 and 431 because the caller says so: the stream is lost. */
+/* After 400, 413 and 431 the caller passes !keep_alive: the stream is unusable. */
 int ctl__reply_error(struct ctl_http *h, struct ctl__conn *hc, int code, bool keep_alive,
 		     const char *msg, const char *extra)
 {
