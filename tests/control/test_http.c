@@ -252,7 +252,7 @@ Test(http, method_not_allowed_keeps_the_connection)
 	cr_assert_eq(x.r[1].status, 405);
 	cr_assert_eq(x.r[2].status, 200);
 	cr_assert(x.r[2].closes);
-	cr_assert_eq(ctl_http_requests(s.h, 405), 2);
+	cr_assert_eq(srv_requests(&s, 405), 2);
 	for (int i = 0; i < x.n; i++)
 		resp_free(&x.r[i]);
 	srv_stop(&s);

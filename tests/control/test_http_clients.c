@@ -38,12 +38,17 @@ static int server_closed(int fd)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
-static void start(struct srv *s, unsigned max_conns, unsigned max_request)
+static void start_idle(struct srv *s, unsigned max_conns, unsigned max_request, unsigned idle_ms)
 {
 	struct ctl_http_opts o = {
-	    .idle_timeout_ms = IDLE_MS, .max_conns = max_conns, .max_request = max_request};
+	    .idle_timeout_ms = idle_ms, .max_conns = max_conns, .max_request = max_request};
 
 	srv_start(s, &o, PROBE_RATE);
+}
+
+static void start(struct srv *s, unsigned max_conns, unsigned max_request)
+{
+	start_idle(s, max_conns, max_request, IDLE_MS);
 }
 
 static void finish(struct srv *s, struct scene *x)
@@ -115,7 +120,7 @@ Test(http_clients, header_over_the_limit)
 	cr_assert(x.got);
 	cr_assert_eq(x.r.status, 431);
 	cr_assert(x.closed);
-	cr_assert_eq(ctl_http_requests(s.h, 431), 1);
+	cr_assert_eq(srv_requests(&s, 431), 1);
 	finish(&s, &x);
 }
 
@@ -334,11 +339,15 @@ Test(http_clients, ten_thousand_pipelined_requests)
 	struct srv s;
 	struct scene x = {0};
 
-	start(&s, 0, 0);
+	/*
+	 * Not an idle test: on a loaded machine the client may not run for longer than IDLE_MS
+	 * while its replies wait to be read, which the server rightly takes as idleness.
+	 */
+	start_idle(&s, 0, 0, 10000);
 	with_client(&s, pipelined, &x);
 	cr_assert_eq(x.err, 0);
 	cr_assert_eq(x.got, PIPELINED, "%d answers of 200, %ld responses, other status %d", x.got,
 		     x.elapsed, x.closed);
-	cr_assert_geq(ctl_http_requests(s.h, 200), PIPELINED);
+	cr_assert_geq(srv_requests(&s, 200), PIPELINED);
 	finish(&s, &x);
 }

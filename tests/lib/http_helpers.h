@@ -56,6 +56,15 @@ static inline void srv_stop(struct srv *s)
 	free(s->path);
 }
 
+/* Requests @s's HTTP service answered with @code, from its statistics snapshot. */
+static inline uint64_t srv_requests(const struct srv *s, int code)
+{
+	struct ctl_stats st;
+
+	ctl_http_stats(s->h, &st);
+	return ctl_stats_requests(&st, code);
+}
+
 struct job {
 	void (*fn)(struct srv *, void *);
 	struct srv *s;
