@@ -39,6 +39,8 @@ static void sock_path(char *addr, size_t len, const char *tag)
 	snprintf(addr, len, "unix:/tmp/rl-serve-%s-%d.sock", tag, getpid());
 }
 
+TestSuite(http_serve, .init = skip_unless_io_uring);
+
 Test(http_serve, sigterm_in_process_leaves_nothing)
 {
 	char *img = make_file("/var/tmp", 8 << 20, 's');

@@ -25,6 +25,8 @@ static void resubmit_cb(void *arg, int res, uint64_t result)
 		cr_assert_eq(rl_file_read(c->f, c->buf, 4096, 0, resubmit_cb, c), 0);
 }
 
+TestSuite(completion, .init = skip_unless_io_uring);
+
 Test(completion, callback_runs_once_per_accepted_submission)
 {
 	struct rl_engine *e = engine_new(1);
