@@ -388,24 +388,27 @@ int rl_nvme_get_log(struct rl_nvme_dev *d, uint8_t lid, uint32_t nsid, void *buf
 		     len, cb, arg);
 }
 
-int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+/* A byte-range operation as the LBA-range call @fn, once the range converts to LBAs. */
+static int by_lba(struct rl_target *t, uint64_t off, uint64_t len,
+		  int (*fn)(struct rl_nvme_dev *, uint64_t, uint32_t, rl_complete_fn, void *),
+		  rl_complete_fn cb, void *arg)
 {
 	struct rl_nvme_dev *d = rl__nvme_of(t);
 	uint64_t slba;
 	uint32_t nlb;
 	int ret = to_lba(d, off, len, &slba, &nlb);
 
-	return ret ? ret : rl_nvme_write_zeroes(d, slba, nlb, cb, arg);
+	return ret ? ret : fn(d, slba, nlb, cb, arg);
+}
+
+int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
+{
+	return by_lba(t, off, len, rl_nvme_write_zeroes, cb, arg);
 }
 
 int rl__nvme_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg)
 {
-	struct rl_nvme_dev *d = rl__nvme_of(t);
-	uint64_t slba;
-	uint32_t nlb;
-	int ret = to_lba(d, off, len, &slba, &nlb);
-
-	return ret ? ret : rl_nvme_deallocate(d, slba, nlb, cb, arg);
+	return by_lba(t, off, len, rl_nvme_deallocate, cb, arg);
 }
 
 int rl__nvme_flush_op(struct rl_target *t, rl_complete_fn cb, void *arg)
