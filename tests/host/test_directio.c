@@ -39,7 +39,8 @@ static void write_sync_read(const char *path, int registered)
 	memset(rbuf, 0, LEN);
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(rl_file_write(f, wbuf + i * (LEN / 4), LEN / 4, off + i * (LEN / 4),
-					   done_cb, &w[i]), 0, "%s", rl_engine_last_error(e));
+					   done_cb, &w[i]),
+			     0, "%s", rl_engine_last_error(e));
 	drain(e);
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(w[i].res, LEN / 4, "write %d: %d", i, w[i].res);
@@ -185,8 +186,7 @@ Test(directio, open_refuses_directories_and_missing_files)
 	cr_assert_eq(rl_file_open(e, "/nonexistent/file", NULL, &f), -ENOENT);
 	cr_assert(strstr(rl_engine_last_error(e), "/nonexistent/file"));
 	cr_assert_eq(rl_file_open(e, "/var/tmp", &ro, &f), -EISDIR);
-	cr_assert(strstr(rl_engine_last_error(e), "is a directory"), "%s",
-		  rl_engine_last_error(e));
+	cr_assert(strstr(rl_engine_last_error(e), "is a directory"), "%s", rl_engine_last_error(e));
 	cr_assert_eq(rl_file_open(e, "/dev/null", NULL, &f), -EINVAL);
 	cr_assert_null(f, "*out written on failure");
 	rl_engine_destroy(e);
