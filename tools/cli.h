@@ -22,5 +22,6 @@ int cmd_list(int argc, char **argv);
 int cmd_identify(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
+int cmd_nbd(int argc, char **argv);
 
 #endif

@@ -23,6 +23,7 @@ static const char usage[] =
     "  flush DEV                flush (NVMe Flush, fdatasync)\n"
     "  serve --listen ADDR DEV...  serve metrics, status and device health over HTTP\n"
     "                           while probing each DEV's read latency\n"
+    "  nbd [OPTIONS] DEV        export DEV over NBD (nbdinfo, qemu-img, nbd-client, ...)\n"
     "  help                     show this text; 'ringline COMMAND --help' shows a\n"
     "                           command's options\n"
     "  version                  print the version\n"
@@ -54,6 +55,8 @@ int main(int argc, char **argv)
 		return cmd_data(argc - 1, argv + 1);
 	if (!strcmp(cmd, "serve"))
 		return cmd_serve(argc - 1, argv + 1);
+	if (!strcmp(cmd, "nbd"))
+		return cmd_nbd(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
 		fputs(usage, stdout);
 		return 0;
