@@ -27,6 +27,8 @@ static const char help[] =
     "  --threads N     N engines on N threads, each with its own ring, SO_REUSEPORT listener\n"
     "                  and open of DEV (TCP only; default 1)\n"
     "  --http ADDR     serve /metrics and /v1/status of the first engine there\n"
+    "  --handshake-timeout MS  close a connection still negotiating after MS\n"
+    "                  milliseconds (default 10000)\n"
     "  -h, --help      show this text\n"
     "\n"
     "bounds, per thread: 64 connections (more are closed at once), 64 requests in flight per\n"
@@ -34,7 +36,7 @@ static const char help[] =
     "flight), 128 KiB of unread input and 2 MiB of unsent replies per connection; beyond\n"
     "them the server stops reading from that connection until its replies drain, so a\n"
     "client that never reads cannot grow the server's memory. Requests up to 32 MiB; a\n"
-    "handshake longer than 10 s is cut off; a bad magic closes that connection only.\n"
+    "handshake longer than the timeout is cut off; a bad magic closes that connection only.\n"
     "\n"
     "exit status: 0 clean shutdown, 1 runtime error, 2 usage error\n";
 
@@ -46,6 +48,7 @@ int cmd_nbd(int argc, char **argv)
 	    {"read-only", no_argument, NULL, 'r'},
 	    {"threads", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
+	    {"handshake-timeout", required_argument, NULL, 'T'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -75,6 +78,13 @@ int cmd_nbd(int argc, char **argv)
 			break;
 		case 'H':
 			o.http = optarg;
+			break;
+		case 'T':
+			if (cli_parse_size(optarg, &v) || v == 0 || v > 3600000) {
+				cli_err("--handshake-timeout %s: expected 1 to 3600000 ms", optarg);
+				return EXIT_USAGE;
+			}
+			o.nbd.handshake_ms = (unsigned)v;
 			break;
 		case 'h':
 			fputs(help, stdout);

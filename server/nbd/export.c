@@ -106,6 +106,7 @@ static int prealloc(struct nbd_server *s)
 		s->free_reqs = r;
 	}
 	s->reqs_free = s->o.requests;
+	s->conn_bytes = s->o.pool_bytes / 2; /* two stuck clients to starve a third */
 	ret = nbd__pool_init(s, s->o.pool_bytes);
 	return ret;
 }

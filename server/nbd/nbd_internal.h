@@ -62,6 +62,7 @@ struct nbd_conn {
 	struct nbd_req *skip_req; /* the refused WRITE whose payload is being dropped */
 	uint8_t hdr_sent;	  /* the head reply's header is queued */
 	unsigned inflight;	  /* requests of this connection not yet released */
+	uint64_t bytes;		  /* their buffers' payload bytes */
 	struct nbd_req *ready_head, *ready_tail;
 	uint32_t sent; /* bytes of the head reply's payload queued so far */
 };
@@ -85,8 +86,9 @@ struct nbd_server {
 	/* the export */
 	uint64_t size;
 	uint32_t min_block;
-	uint32_t cmd_max;  /* bytes per read or write command */
-	uint64_t zero_max; /* bytes per trim or write zeroes command */
+	uint32_t cmd_max;    /* bytes per read or write command */
+	uint64_t conn_bytes; /* payload one connection may hold in buffers */
+	uint64_t zero_max;   /* bytes per trim or write zeroes command */
 	uint16_t tflags;
 	/* preallocated */
 	struct nbd_conn *conns;

@@ -38,6 +38,8 @@ void nbd__req_release(struct nbd_req *r)
 		s->st.errors[k]++;
 	else if (r->type == NBD_CMD_READ || r->type == NBD_CMD_WRITE)
 		s->st.bytes[k] += r->len;
+	if (r->nchunks)
+		nc->bytes -= r->len;
 	nbd__pool_put(s, r);
 	r->stage = REQ_FREE;
 	r->nc = NULL;

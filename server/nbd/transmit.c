@@ -100,6 +100,11 @@ static bool admit(struct nbd_conn *nc, const char *h)
 		return false;
 	}
 	r = s->free_reqs;
+	/* No connection holds more than its share of the buffers, beyond one request. */
+	if (data && nc->inflight && nc->bytes + len > s->conn_bytes) {
+		stall(nc);
+		return false;
+	}
 	if (data && !nbd__pool_get(s, r, len)) {
 		stall(nc);
 		return false;
@@ -108,6 +113,7 @@ static bool admit(struct nbd_conn *nc, const char *h)
 	s->reqs_free--;
 	s->st.inflight++;
 	nc->inflight++;
+	nc->bytes += data ? len : 0;
 	r->next = NULL;
 	r->nc = nc;
 	r->cookie = nbd_get64(h + 8);
