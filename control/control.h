@@ -24,6 +24,10 @@
  * @max_rate:        requests answered per second, all connections together (0: the default,
  *                   CTL_HTTP_RATE). Requests beyond it wait, unread, so however hard clients
  *                   push, the service takes a bounded share of the thread the data plane runs on.
+ * @metrics:         an embedding server's own Prometheus text, appended to /metrics (NULL:
+ *                   none): writes at most @len bytes to @buf and returns the length of the whole
+ *                   text, as snprintf(); called again with room for it when that is more.
+ * @metrics_arg:     its first argument.
  */
 struct ctl_http_opts {
 	const char *listen;
@@ -32,6 +36,8 @@ struct ctl_http_opts {
 	unsigned idle_timeout_ms;
 	unsigned max_request;
 	unsigned max_rate;
+	size_t (*metrics)(void *arg, char *buf, size_t len);
+	void *metrics_arg;
 };
 
 #define CTL_HTTP_RATE 100

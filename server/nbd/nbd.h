@@ -106,11 +106,17 @@ void nbd_server_free(struct nbd_server *s);
 
 void nbd_server_stats(const struct nbd_server *s, struct nbd_stats *st);
 
+/*
+ * nbd_server_metrics() - the counters of @arg (a struct nbd_server) as Prometheus text, the
+ * shape of struct ctl_http_opts' metrics: at most @len bytes written, the whole length returned.
+ */
+size_t nbd_server_metrics(void *arg, char *buf, size_t len);
+
 /**
  * struct nbd_run_opts - the `ringline nbd` daemon.
  * @dev:     the file, block device or /dev/ngXnY to export.
  * @threads: engines, one per thread (default 1).
- * @http:    serve /metrics and /v1/status there (engine 0), or NULL.
+ * @http:    serve /metrics (with the NBD counters) and /v1/status of engine 0 there, or NULL.
  * @out:     where "listening on ADDR" goes.
  */
 struct nbd_run_opts {

@@ -74,7 +74,8 @@ static int serve(struct worker *w)
 		goto out;
 	snprintf(w->addr, sizeof(w->addr), "%s", nbd_server_address(w->s));
 	if (w->index == 0 && o->http) {
-		struct ctl_http_opts ho = {.listen = o->http};
+		struct ctl_http_opts ho = {
+		    .listen = o->http, .metrics = nbd_server_metrics, .metrics_arg = w->s};
 
 		ret = ctl_http_start(w->e, &ho, &w->h);
 		if (ret) {

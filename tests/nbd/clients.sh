@@ -9,7 +9,7 @@ ringline=$(realpath "$1") kind=$2 plugin=${3:-}
 here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/nbd/lib.sh
 . "$here/lib.sh"
-need nbdinfo nbdcopy qemu-img qemu-io fio python3
+need nbdinfo nbdcopy qemu-img qemu-io fio python3 curl
 skip_unless_io_uring "$ringline"
 
 case $kind in
@@ -138,6 +138,23 @@ read_only() {
 	server_stop
 }
 check "--read-only: READ_ONLY advertised, writes get EPERM" read_only
+
+threads_and_metrics() {
+	server_start "$work/t2.log" --threads 2 --http 127.0.0.1:0 "$dev"
+	local http
+	http=$(sed -n 's|^ringline nbd: metrics on \(http://.*\)$|\1|p' "$work/t2.log")
+	[ "$(ls "/proc/$server_pid/task" | wc -l)" -ge 3 ] # the main thread and two engines
+	nbdcopy --connections=4 "$work/rand" "nbd://$addr"
+	nbdcopy --connections=4 "nbd://$addr" "$work/back3"
+	cmp -n $((64 << 20)) "$work/rand" "$work/back3"
+	curl -sf "$http" >"$work/metrics"
+	grep -E '^ringline_nbd_(requests_total\{cmd="(read|write)"\}|handshakes_total) [1-9]' \
+		"$work/metrics"
+	! command -v promtool >/dev/null || promtool check metrics <"$work/metrics"
+	server_stop
+}
+check "--threads 2: a 4-connection copy in and out; --http: NBD counters in /metrics" \
+	threads_and_metrics
 
 sigterm_in_flight() {
 	server_start "$work/term.log" "$dev"
