@@ -22,9 +22,9 @@ if [ -n "$internal" ]; then
 fi
 echo "ok: $(nm -D --defined-only "$lib" | wc -l) exported symbols, all rl_"
 
-# pkg-config: --define-prefix derives the prefix from where the .pc file lies.
+# pkg-config: the scratch prefix stands in for the configured one (libdir may be multiarch).
 export PKG_CONFIG_PATH=$libdir/pkgconfig
-cc $cflags -o "$prefix/pc-consumer" "$src/consumer.c" $(pkg-config --define-prefix --cflags --libs ringline)
+cc $cflags -o "$prefix/pc-consumer" "$src/consumer.c" $(pkg-config --define-variable=prefix="$prefix" --cflags --libs ringline)
 LD_LIBRARY_PATH=$libdir "$prefix/pc-consumer" | grep -q "ringline engine up"
 echo "ok: pkg-config consumer runs"
 
