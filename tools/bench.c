@@ -114,16 +114,14 @@ static void usage(FILE *out, const char *cmd)
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-		{"rw", required_argument, NULL, 'r'},	{"bs", required_argument, NULL, 'b'},
-		{"qd", required_argument, NULL, 'q'},	{"time", required_argument, NULL, 't'},
-		{"count", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},	{"no-fixedbufs", no_argument, NULL, 'F'},
-		{"sqpoll", no_argument, NULL, 'P'},	{"help", no_argument, NULL, 'h'},
-		{"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
-		{"batch", required_argument, NULL, 'B'},
-		{"listen", required_argument, NULL, 'L'},
-		{"ramp", required_argument, NULL, 'R'},
-		{0},
+	    {"rw", required_argument, NULL, 'r'},    {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},    {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},	     {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},	     {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'}, {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},  {0},
 	};
 	bool have_time = false;
 	uint64_t v;
@@ -140,7 +138,8 @@ static int parse_args(int argc, char **argv, struct params *p)
 					break;
 			if (v == sizeof(rw_names) / sizeof(rw_names[0])) {
 				cli_err("--rw %s: expected read, write, randread, randwrite or "
-					"randrw", optarg);
+					"randrw",
+					optarg);
 				return -1;
 			}
 			p->rw = (enum rw)v;
@@ -153,8 +152,8 @@ static int parse_args(int argc, char **argv, struct params *p)
 			break;
 		case 'q':
 			if (cli_parse_size(optarg, &v) || v == 0 || v > SLAB_CAPACITY) {
-				cli_err("--qd %s: expected 1..%d (the command slab holds %d)", optarg,
-					SLAB_CAPACITY, SLAB_CAPACITY);
+				cli_err("--qd %s: expected 1..%d (the command slab holds %d)",
+					optarg, SLAB_CAPACITY, SLAB_CAPACITY);
 				return -1;
 			}
 			p->qd = (unsigned)v;
@@ -276,8 +275,8 @@ static bool issue(struct slot *s)
 		write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
 	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
 	if (s->buf_index >= 0)
-		ret = write ? rl_target_write_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
-						    on_complete, s)
+		ret = write ? rl_target_write_fixed(j->t, s->buf, p->bs, block * p->bs,
+						    s->buf_index, on_complete, s)
 			    : rl_target_read_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
 						   on_complete, s);
 	else if (write)
@@ -342,8 +341,8 @@ static int open_target(struct job *j)
 	}
 	if (p->bs % rl_target_block_size(j->t)) {
 		cli_err("%s: block size %llu is not a multiple of its %s %u", p->path,
-			(unsigned long long)p->bs,
-			j->passthru ? "LBA size" : "O_DIRECT alignment", rl_target_block_size(j->t));
+			(unsigned long long)p->bs, j->passthru ? "LBA size" : "O_DIRECT alignment",
+			rl_target_block_size(j->t));
 		return EXIT_USAGE;
 	}
 	fsize = rl_target_size(j->t);
@@ -373,8 +372,9 @@ static struct json_object *lat_json(const struct rl_hist *h)
 	json_object_object_add(o, "min", json_object_new_int64((int64_t)rl_hist_min(h)));
 	json_object_object_add(o, "mean", json_object_new_double(rl_hist_mean(h)));
 	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-		json_object_object_add(o, pcts[i].key,
-				       json_object_new_int64((int64_t)rl_hist_percentile(h, pcts[i].p)));
+		json_object_object_add(
+		    o, pcts[i].key,
+		    json_object_new_int64((int64_t)rl_hist_percentile(h, pcts[i].p)));
 	json_object_object_add(o, "max", json_object_new_int64((int64_t)rl_hist_max(h)));
 	return o;
 }
@@ -410,15 +410,16 @@ static void report(struct job *j, double runtime, const struct rl_hist *lat, uin
 		json_object_object_add(o, "lat_ns", lat_json(lat));
 		for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
 			if (feats & f)
-				json_object_array_add(fa, json_object_new_string(rl_feature_name(f)));
+				json_object_array_add(fa,
+						      json_object_new_string(rl_feature_name(f)));
 		json_object_object_add(o, "ring_features", fa);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 		return;
 	}
 	printf("%s: %s (%s) %s bs=%llu qd=%u\n", p->cmd, p->path, rl_target_engine_path(j->t),
-	       rw_names[p->rw],
-	       (unsigned long long)p->bs, p->qd);
+	       rw_names[p->rw], (unsigned long long)p->bs, p->qd);
 	printf("  ring:    ");
 	for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
 		if (feats & f)
@@ -470,7 +471,8 @@ static int run(struct params *p)
 			fprintf(stderr, "%s\n", rl_engine_last_error(j.e));
 			goto out;
 		}
-		fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd, ctl_http_address(http));
+		fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd,
+			ctl_http_address(http));
 	}
 	bufs = rl_alloc_aligned(rl_target_mem_align(j.t) > 4096 ? rl_target_mem_align(j.t) : 4096,
 				p->qd * p->bs);
@@ -559,8 +561,9 @@ static int run(struct params *p)
 			rl_nvme_status_str(j.first_err, why, sizeof(why));
 		else
 			snprintf(why, sizeof(why), "%s",
-				 j.first_err == -EIO && !j.passthru ? "short transfer (past the end?)"
-								    : strerror(-j.first_err));
+				 j.first_err == -EIO && !j.passthru
+				     ? "short transfer (past the end?)"
+				     : strerror(-j.first_err));
 		cli_err("%s: %llu of %llu I/Os failed; first error: %s", p->path,
 			(unsigned long long)errors, (unsigned long long)j.completed, why);
 		status = EXIT_IO;
@@ -580,8 +583,12 @@ out:
 static int cmd_common(int argc, char **argv, const char *cmd, unsigned qd)
 {
 	struct params p = {
-		.cmd = cmd, .rw = RW_RANDREAD, .bs = 4096, .qd = qd, .time_s = 10,
-		.fixedbufs = true,
+	    .cmd = cmd,
+	    .rw = RW_RANDREAD,
+	    .bs = 4096,
+	    .qd = qd,
+	    .time_s = 10,
+	    .fixedbufs = true,
 	};
 
 	if (parse_args(argc, argv, &p))

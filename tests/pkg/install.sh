@@ -10,9 +10,9 @@
 # was. Inside, /usr/local is hidden and any ringline package already installed is purged first,
 # so nothing but the packages under test can answer.
 #
-# Usage: install.sh DIR CONSUMER_SRC HAVE_FIO   (CONSUMER_SRC: tests/install, with consumer.c
-#        and a CMakeLists.txt that calls find_package(ringline); HAVE_FIO: 1 if the build has
-#        the fio engine)
+# Usage: install.sh DIR CONSUMER HAVE_FIO
+#   CONSUMER: tests/install/consumer, consumer.c and a CMakeLists.txt calling find_package(ringline)
+#   HAVE_FIO: 1 if the build has the fio engine
 set -euo pipefail
 dir=$(realpath "$1") consumer=$(realpath "$2") have_fio=${3:-1}
 
