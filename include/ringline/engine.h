@@ -163,6 +163,16 @@ RL_EXPORT unsigned rl_engine_inflight(const struct rl_engine *e);
 /* rl_engine_capacity() - command slab capacity (max_inflight). */
 RL_EXPORT unsigned rl_engine_capacity(const struct rl_engine *e);
 
+/**
+ * rl_engine_cmd_latency() - in a command's completion callback, that command's latency in ns:
+ * the value its target's histogram just recorded (from the system call that submitted it to
+ * the reaping of its completion), so a caller can single out slow commands without reading the
+ * clock itself.
+ * Return: the latency; 0 outside a completion callback, or when the engine was created with
+ * no_latency.
+ */
+RL_EXPORT uint64_t rl_engine_cmd_latency(const struct rl_engine *e);
+
 /* rl_engine_stale_cqes() - completions dropped because their command slot had been reused. */
 RL_EXPORT uint64_t rl_engine_stale_cqes(const struct rl_engine *e);
 
