@@ -83,6 +83,30 @@ static double us(uint64_t ns)
 	return ns ? ns / 1e3 : 1e-3;
 }
 
+/* Points of one line; a point between two of the same height adds nothing and is left out. */
+struct line {
+	double x[2 * MAX_BINS + 2];
+	double y[2 * MAX_BINS + 2];
+	unsigned n;
+};
+
+static void line_add(struct line *l, double x, double y)
+{
+	if (l->n < sizeof(l->x) / sizeof(l->x[0])) {
+		l->x[l->n] = x;
+		l->y[l->n++] = y;
+	}
+}
+
+static void line_block(FILE *g, char kind, unsigned idx, const struct line *l)
+{
+	fprintf(g, "$%c%u << EOD\n", kind, idx);
+	for (unsigned i = 0; i < l->n; i++)
+		if (i == 0 || i + 1 == l->n || l->y[i] != l->y[i - 1] || l->y[i] != l->y[i + 1])
+			fprintf(g, "%.4g %.4g\n", l->x[i], l->y[i]);
+	fprintf(g, "EOD\n");
+}
+
 /*
  * The histogram regrouped in bins of equal width on the log scale (a twentieth of a decade),
  * as the outline of steps: the share of I/Os in each bin, in percent, on a log scale that
@@ -90,6 +114,7 @@ static double us(uint64_t ns)
  */
 static void hist_block(FILE *g, unsigned idx, const struct rl_hist *h, double ymin)
 {
+	static struct line l;
 	double bins[MAX_BINS] = {0};
 	int first = MAX_BINS, last = -1;
 	uint64_t lo, hi, n, total = rl_hist_count(h);
@@ -104,19 +129,20 @@ static void hist_block(FILE *g, unsigned idx, const struct rl_hist *h, double ym
 		first = b < first ? b : first;
 		last = b > last ? b : last;
 	}
-	fprintf(g, "$h%u << EOD\n", idx);
+	l.n = 0;
 	for (int b = first; b <= last; b++) {
 		double x0 = pow(10.0, (double)b / BINS_PER_DECADE) / 1e3;
 		double x1 = pow(10.0, (double)(b + 1) / BINS_PER_DECADE) / 1e3;
 		double y = bins[b] ? 100.0 * bins[b] / (double)total : ymin;
 
 		if (b == first)
-			fprintf(g, "%g %g\n", x0, ymin);
-		fprintf(g, "%g %g\n%g %g\n", x0, y, x1, y);
+			line_add(&l, x0, ymin);
+		line_add(&l, x0, y);
+		line_add(&l, x1, y);
 		if (b == last)
-			fprintf(g, "%g %g\n", x1, ymin);
+			line_add(&l, x1, ymin);
 	}
-	fprintf(g, "EOD\n");
+	line_block(g, 'h', idx, &l);
 }
 
 /* How far along the nines axis @h has data: log10 of its count, at most p99.999. */
@@ -127,18 +153,20 @@ static double nines_of(const struct rl_hist *h)
 	return x < MAX_NINES ? x : MAX_NINES;
 }
 
-/* The percentile curve on the nines axis, 50 points a nine, ending at the max. */
+/* The percentile curve on the nines axis, 40 points a nine, ending at the max. */
 static void pct_block(FILE *g, unsigned idx, const struct rl_hist *h)
 {
+	static struct line l;
 	double xmax = nines_of(h);
 
-	fprintf(g, "$p%u << EOD\n", idx);
-	for (double x = 0; x < xmax; x += 0.02)
-		fprintf(g, "%.3f %g\n", x,
-			us(x == 0 ? rl_hist_min(h) : rl_hist_percentile(h, plot_nines_to_pct(x))));
-	fprintf(g, "%.3f %g\nEOD\n", xmax,
-		us(xmax >= MAX_NINES ? rl_hist_percentile(h, plot_nines_to_pct(xmax))
-				     : rl_hist_max(h)));
+	l.n = 0;
+	for (double x = 0; x < xmax; x += 0.025)
+		line_add(&l, x,
+			 us(x == 0 ? rl_hist_min(h) : rl_hist_percentile(h, plot_nines_to_pct(x))));
+	line_add(&l, xmax,
+		 us(xmax >= MAX_NINES ? rl_hist_percentile(h, plot_nines_to_pct(xmax))
+				      : rl_hist_max(h)));
+	line_block(g, 'p', idx, &l);
 }
 
 /* The percentile panel, curves of the runs that have data. */
@@ -180,16 +208,19 @@ static void hist_panel(FILE *g, const struct lat_set *s, double ymin)
 		"set logscale xy 10\nset format x '%%g'\nset format y '%%g'\n"
 		"set xrange [*:*]\nset yrange [%g:100]\n"
 		"set xlabel 'latency (µs)'\nset ylabel 'I/Os (%%, per 1/%d decade)'\n"
-		"set key top right\nset style fill transparent solid %s noborder\nplot ",
-		ymin, BINS_PER_DECADE, single ? "0.45" : "0.2");
+		"set key top right\nset style fill transparent solid 0.45 noborder\nplot ",
+		ymin, BINS_PER_DECADE);
 	for (unsigned i = 0; i < s->nruns; i++) {
 		const struct lat_run *r = &s->runs[i];
 
 		if (r->skipped[0] || !r->lat || !rl_hist_count(r->lat))
 			continue;
-		fprintf(g, "%s$h%u using 1:2 with filledcurves above y1=%g lc %u notitle, ",
-			first ? "" : ", ", i, ymin, i + 1);
-		fprintf(g, "$h%u using 1:2 with lines lw 1.5 lc %u title ", i, i + 1);
+		/* One run is filled; overlaid runs are outlines, which stay apart. */
+		if (single)
+			fprintf(g, "$h%u using 1:2 with filledcurves above y1=%g lc %u notitle, ",
+				i, ymin, i + 1);
+		fprintf(g, "%s$h%u using 1:2 with lines lw 1.5 lc %u title ", first ? "" : ", ", i,
+			i + 1);
 		gp_str(g, r->label[0] ? r->label : r->engine_path);
 		first = false;
 	}
