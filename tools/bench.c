@@ -33,9 +33,10 @@ static void usage(FILE *out, const char *cmd)
 		"  --qd N[,N...]  commands in flight, 1..%d (default %d). A list sweeps the\n"
 		"                 depths, one run each, and prints IOPS against latency per\n"
 		"                 depth; in 1,2,...,128 the progression goes on to the last\n"
-		"  --time SECONDS run this long (default 10; each depth of a sweep, all rounds of\n"
-		"                 --compare together); decimals allowed\n"
-		"  --count N      stop after N I/Os instead of a time\n"
+		"  --time SECONDS run this long (default 10; a sweep: each depth; --compare: each\n"
+		"                 path, over all its rounds); decimals allowed\n"
+		"  --count N      stop after N I/Os instead of a time (as --time for a sweep\n"
+		"                 and --compare)\n"
 		"  --ramp SECONDS run this long first, then reset the counters and start\n"
 		"                 --time (as fio's ramp_time): warm-up is not measured\n"
 		"  --size N       use the first N bytes of PATH (default: all of it); PATH must\n"
@@ -57,7 +58,8 @@ static void usage(FILE *out, const char *cmd)
 		"                 poll queues) is skipped with the reason\n"
 		"  --rounds N     with --compare: rounds, 1..%d (default 4); each runs every\n"
 		"                 path for a share of --time or --count, in alternating order\n"
-		"  --plot FILE.svg  draw the latency distribution (histogram on log-scaled\n"
+		"  --plot FILE.svg\n"
+		"                 draw the latency distribution (histogram on log-scaled\n"
 		"                 latency) and the percentile curve (p0 to p99.999) with\n"
 		"                 gnuplot; --compare overlays the paths, a --qd list draws the\n"
 		"                 throughput-latency curve\n"
@@ -361,9 +363,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--slowest applies to one run, not --compare or a --qd list");
 		return -1;
 	}
-	if (p->compare && p->count && p->count < p->rounds * 4) {
-		cli_err("--count %llu: --compare needs at least one I/O per path and round (%u)",
-			(unsigned long long)p->count, p->rounds * 4);
+	if (p->compare && p->count && p->count < p->rounds) {
+		cli_err("--count %llu: --compare needs at least one I/O per round (--rounds %u)",
+			(unsigned long long)p->count, p->rounds);
 		return -1;
 	}
 	if (optind != argc - 1) {

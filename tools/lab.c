@@ -280,7 +280,7 @@ int lab_compare(const struct params *p)
 	struct lat_set set = {.p = p, .kind = "compare", .runs = runs, .nruns = NPATHS};
 	struct rl_target *t[NPATHS] = {0};
 	struct ctl_http *http = NULL;
-	char ng[64], blk[64], what[160], qd[32], ttl[320];
+	char ng[64], blk[64], bs[32], ttl[320];
 	unsigned batch = p->batch ? p->batch : default_batch(p->qd), nopen = 0;
 	double share_t = p->time_s / p->rounds;
 	uint64_t share_n = p->count / p->rounds;
@@ -376,10 +376,10 @@ int lab_compare(const struct params *p)
 			status = EXIT_IO;
 			goto out;
 		}
-	snprintf(what, sizeof(what), "four paths to %s and %s", ng,
-		 blk[0] ? blk : "no block device");
-	snprintf(qd, sizeof(qd), "QD%u, %u rounds", p->qd, p->rounds);
-	title(ttl, sizeof(ttl), p, what, qd);
+	fmt_size(bs, sizeof(bs), p->bs);
+	snprintf(ttl, sizeof(ttl), "ringline %s --compare %s and %s: %s %s, QD%u, %u rounds",
+		 p->cmd, ng, blk[0] ? blk : "no block device", rw_names[p->rw], bs, p->qd,
+		 p->rounds);
 	set.title = ttl;
 	set.features = rl_engine_features(job_engine(j));
 	status = finish(&set);
