@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /* JSON bodies of GET /v1/status and GET /v1/devices. */
-#include "control.h"
+#include "render.h"
 
 #define ADD(o, k, v) json_object_object_add(o, k, v)
 #define INT(v) json_object_new_int64((int64_t)(v))
@@ -44,29 +44,28 @@ static struct json_object *target_json(struct rl_target *t)
 	return o;
 }
 
-struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_http *h)
+struct json_object *ctl__status_json(struct rl_engine *e, const struct ctl_stats *st)
 {
 	struct json_object *o = json_object_new_object(), *slab = json_object_new_object();
 	struct json_object *conns = json_object_new_object(), *targets = json_object_new_array();
-	struct rl_net_stats ns;
+	const struct rl_net_stats *ns = &st->net;
 
-	rl_net_stats(e, &ns);
 	ADD(o, "version", json_object_new_string(RINGLINE_VERSION));
-	ADD(o, "uptime_s", json_object_new_double(h ? ctl_http_uptime(h) : 0));
+	ADD(o, "uptime_s", json_object_new_double(st->uptime_s));
 	ADD(o, "ring_features", features_json(e));
 	ADD(slab, "capacity", INT(rl_engine_capacity(e)));
 	ADD(slab, "in_use", INT(rl_engine_inflight(e)));
 	ADD(o, "slab", slab);
 	ADD(o, "fixed_files_in_use", INT(rl_engine_files_in_use(e)));
 	ADD(o, "stale_cqes", INT(rl_engine_stale_cqes(e)));
-	ADD(conns, "open", INT(ns.conns));
-	ADD(conns, "accepted", INT(ns.accepted));
-	ADD(conns, "refused", INT(ns.refused));
-	ADD(conns, "idle_closed", INT(ns.idle_closed));
-	ADD(conns, "send_queued_bytes", INT(ns.send_queued));
-	ADD(conns, "send_pool_bytes", INT(ns.send_pool));
-	ADD(conns, "receive_buffers_free", INT(ns.bufs_free));
-	ADD(conns, "receive_buffers", INT(ns.bufs));
+	ADD(conns, "open", INT(ns->conns));
+	ADD(conns, "accepted", INT(ns->accepted));
+	ADD(conns, "refused", INT(ns->refused));
+	ADD(conns, "idle_closed", INT(ns->idle_closed));
+	ADD(conns, "send_queued_bytes", INT(ns->send_queued));
+	ADD(conns, "send_pool_bytes", INT(ns->send_pool));
+	ADD(conns, "receive_buffers_free", INT(ns->bufs_free));
+	ADD(conns, "receive_buffers", INT(ns->bufs));
 	ADD(o, "connections", conns);
 	for (struct rl_target *t = rl_engine_next_target(e, NULL); t;
 	     t = rl_engine_next_target(e, t))
@@ -75,7 +74,7 @@ struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_http *
 	return o;
 }
 
-struct json_object *ctl_devices_json(struct rl_engine *e)
+struct json_object *ctl__devices_json(struct rl_engine *e)
 {
 	struct json_object *a = json_object_new_array();
 

@@ -1,18 +1,19 @@
 // SPDX-License-Identifier: MIT
 /* A growable text buffer for rendering responses: it grows to the largest one and is reused. */
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "control.h"
+#include "buf.h"
 
-void ctl_buf_reset(struct ctl_buf *b)
+void ctl__buf_reset(struct ctl__buf *b)
 {
 	b->len = 0;
 	b->oom = false;
 }
 
-static bool reserve(struct ctl_buf *b, size_t more)
+static bool reserve(struct ctl__buf *b, size_t more)
 {
 	size_t cap = b->cap ? b->cap : 4096;
 	char *p;
@@ -33,7 +34,7 @@ static bool reserve(struct ctl_buf *b, size_t more)
 	return true;
 }
 
-void ctl_buf_put(struct ctl_buf *b, const char *s, size_t n)
+void ctl__buf_put(struct ctl__buf *b, const char *s, size_t n)
 {
 	if (!reserve(b, n))
 		return;
@@ -42,7 +43,7 @@ void ctl_buf_put(struct ctl_buf *b, const char *s, size_t n)
 	b->p[b->len] = 0;
 }
 
-void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...)
+void ctl__buf_printf(struct ctl__buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	int n;
@@ -66,7 +67,7 @@ void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...)
 	b->len += (size_t)n;
 }
 
-void ctl_buf_free(struct ctl_buf *b)
+void ctl__buf_free(struct ctl__buf *b)
 {
 	free(b->p);
 	memset(b, 0, sizeof(*b));

@@ -7,33 +7,13 @@
 #ifndef RINGLINE_CONTROL_H
 #define RINGLINE_CONTROL_H
 
-#include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
+#include "devjson.h"
 #include "ringline.h"
-
-/* A growable text buffer for rendering responses; grows, never shrinks, reused per request. */
-struct ctl_buf {
-	char *p;
-	size_t len;
-	size_t cap;
-	bool oom; /* an append failed: the content is truncated */
-};
-
-void ctl_buf_reset(struct ctl_buf *b);
-void ctl_buf_put(struct ctl_buf *b, const char *s, size_t n);
-void ctl_buf_printf(struct ctl_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-void ctl_buf_free(struct ctl_buf *b);
-
-/*
- * JSON shared by the CLI (`ringline identify --json`, `ringline health --json`) and the HTTP
- * endpoints, so both always show the same fields.
- */
-struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in);
-/* @log: a SMART / Health log page (libnvme's struct nvme_smart_log, 512 bytes). */
-struct json_object *ctl_smart_log_json(const void *log);
+#include "stats.h"
 
 /**
  * struct ctl_http_opts - the HTTP service.
@@ -65,24 +45,14 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 const char *ctl_http_address(const struct ctl_http *h);
 
 /*
- * ctl_http_stop() - close the listener and every connection. Device commands still in flight
- * keep the object alive until their completion (at the latest in rl_engine_destroy()).
+ * ctl_http_stop() - close the listener and every connection, and free @h. A Get Log Page or the
+ * rate limit's timer still in flight keeps only its own state alive until its completion (at
+ * the latest in rl_engine_destroy()).
  */
 void ctl_http_stop(struct ctl_http *h);
 
-/* Requests answered, by status code (for tests and the metrics). */
-uint64_t ctl_http_requests(const struct ctl_http *h, int code);
-/* The status codes ctl_http_requests() counts, ending with 0. */
-extern const int ctl_http_codes[];
-/* Seconds since ctl_http_start(). */
-double ctl_http_uptime(const struct ctl_http *h);
-
-/* Render the Prometheus text exposition of @e (and of @h's own counters when not NULL). */
-void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ctl_buf *b);
-
-/* JSON bodies of /v1/status and /v1/devices. */
-struct json_object *ctl_status_json(struct rl_engine *e, const struct ctl_http *h);
-struct json_object *ctl_devices_json(struct rl_engine *e);
+/* ctl_http_stats() - the service's counters now (requests by status code, uptime, sockets). */
+void ctl_http_stats(const struct ctl_http *h, struct ctl_stats *st);
 
 struct ctl_probe;
 

@@ -6,7 +6,7 @@
 #include <endian.h>
 #include <libnvme.h>
 
-#include "control.h"
+#include "devjson.h"
 
 struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in)
 {

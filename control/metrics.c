@@ -4,9 +4,10 @@
  * features, slab, sockets, and per target and operation the counters, errors by code, in-flight
  * commands and latency histograms.
  */
+#include <stdio.h>
 #include <string.h>
 
-#include "control.h"
+#include "render.h"
 
 /*
  * Latency bucket bounds in nanoseconds. The engine's histogram has 128 buckets per power of two;
@@ -21,35 +22,35 @@ static const uint64_t bounds_ns[] = {
 #define NBOUNDS (sizeof(bounds_ns) / sizeof(bounds_ns[0]))
 
 /* A label value with \, " and newline escaped. */
-static void label(struct ctl_buf *b, const char *s)
+static void label(struct ctl__buf *b, const char *s)
 {
 	for (; *s; s++) {
 		if (*s == '\\' || *s == '"')
-			ctl_buf_printf(b, "\\%c", *s);
+			ctl__buf_printf(b, "\\%c", *s);
 		else if (*s == '\n')
-			ctl_buf_put(b, "\\n", 2);
+			ctl__buf_put(b, "\\n", 2);
 		else
-			ctl_buf_put(b, s, 1);
+			ctl__buf_put(b, s, 1);
 	}
 }
 
-static void family(struct ctl_buf *b, const char *name, const char *type, const char *help)
+static void family(struct ctl__buf *b, const char *name, const char *type, const char *help)
 {
-	ctl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+	ctl__buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
 /* name{target="...",op="..."[,extra]} value */
-static void target_sample(struct ctl_buf *b, const char *name, const struct rl_target *t,
+static void target_sample(struct ctl__buf *b, const char *name, const struct rl_target *t,
 			  const char *op, const char *extra, const char *value)
 {
-	ctl_buf_printf(b, "%s{target=\"", name);
+	ctl__buf_printf(b, "%s{target=\"", name);
 	label(b, rl_target_name(t));
 	if (op)
-		ctl_buf_printf(b, "\",op=\"%s", op);
-	ctl_buf_printf(b, "\"%s} %s\n", extra ? extra : "", value);
+		ctl__buf_printf(b, "\",op=\"%s", op);
+	ctl__buf_printf(b, "\"%s} %s\n", extra ? extra : "", value);
 }
 
-static void counters(struct ctl_buf *b, struct rl_engine *e, const char *name, const char *help,
+static void counters(struct ctl__buf *b, struct rl_engine *e, const char *name, const char *help,
 		     int which)
 {
 	struct rl_op_stats st;
@@ -67,7 +68,7 @@ static void counters(struct ctl_buf *b, struct rl_engine *e, const char *name, c
 	}
 }
 
-static void errors(struct ctl_buf *b, struct rl_engine *e)
+static void errors(struct ctl__buf *b, struct rl_engine *e)
 {
 	struct rl_error_count ec[RL_ERROR_KINDS + 1];
 	char extra[256], v[32], why[96];
@@ -103,7 +104,7 @@ static void errors(struct ctl_buf *b, struct rl_engine *e)
 	}
 }
 
-static void histogram(struct ctl_buf *b, const struct rl_target *t, const char *op,
+static void histogram(struct ctl__buf *b, const struct rl_target *t, const char *op,
 		      const struct rl_hist *h)
 {
 	uint64_t per[NBOUNDS] = {0}, upper, n, cum = 0;
@@ -130,63 +131,56 @@ static void histogram(struct ctl_buf *b, const struct rl_target *t, const char *
 	target_sample(b, "ringline_latency_seconds_count", t, op, NULL, v);
 }
 
-void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ctl_buf *b)
+void ctl__metrics_render(struct rl_engine *e, const struct ctl_stats *st, struct ctl__buf *b)
 {
 	unsigned feats = rl_engine_features(e);
-	struct rl_net_stats ns;
-	struct rl_op_stats st;
+	const struct rl_net_stats *ns = &st->net;
+	struct rl_op_stats os;
 	char v[32];
 
-	rl_net_stats(e, &ns);
 	family(b, "ringline_info", "gauge", "ringline's version (the value is always 1).");
-	ctl_buf_printf(b, "ringline_info{version=\"%s\"} 1\n", RINGLINE_VERSION);
+	ctl__buf_printf(b, "ringline_info{version=\"%s\"} 1\n", RINGLINE_VERSION);
 	family(
 	    b, "ringline_ring_feature", "gauge",
 	    "io_uring ring features: 1 in use, 0 not (requested but refused, or not requested).");
 	for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
-		ctl_buf_printf(b, "ringline_ring_feature{feature=\"%s\"} %d\n", rl_feature_name(f),
-			       !!(feats & f));
-	if (h) {
-		family(b, "ringline_uptime_seconds", "gauge",
-		       "Seconds since the control plane started.");
-		ctl_buf_printf(b, "ringline_uptime_seconds %.3f\n", ctl_http_uptime(h));
-	}
+		ctl__buf_printf(b, "ringline_ring_feature{feature=\"%s\"} %d\n", rl_feature_name(f),
+				!!(feats & f));
+	family(b, "ringline_uptime_seconds", "gauge", "Seconds since the control plane started.");
+	ctl__buf_printf(b, "ringline_uptime_seconds %.3f\n", st->uptime_s);
 	family(b, "ringline_slab_capacity", "gauge", "Command slab slots.");
-	ctl_buf_printf(b, "ringline_slab_capacity %u\n", rl_engine_capacity(e));
+	ctl__buf_printf(b, "ringline_slab_capacity %u\n", rl_engine_capacity(e));
 	family(b, "ringline_slab_in_use", "gauge",
 	       "Command slab slots in use (commands in flight).");
-	ctl_buf_printf(b, "ringline_slab_in_use %u\n", rl_engine_inflight(e));
+	ctl__buf_printf(b, "ringline_slab_in_use %u\n", rl_engine_inflight(e));
 	family(b, "ringline_stale_cqes_total", "counter",
 	       "Completions dropped because their slot had been reused.");
-	ctl_buf_printf(b, "ringline_stale_cqes_total %llu\n",
-		       (unsigned long long)rl_engine_stale_cqes(e));
+	ctl__buf_printf(b, "ringline_stale_cqes_total %llu\n",
+			(unsigned long long)rl_engine_stale_cqes(e));
 	family(b, "ringline_connections", "gauge", "Open control-plane connections.");
-	ctl_buf_printf(b, "ringline_connections %u\n", ns.conns);
+	ctl__buf_printf(b, "ringline_connections %u\n", ns->conns);
 	family(b, "ringline_connections_accepted_total", "counter",
 	       "Connections accepted, including refused ones.");
-	ctl_buf_printf(b, "ringline_connections_accepted_total %llu\n",
-		       (unsigned long long)ns.accepted);
+	ctl__buf_printf(b, "ringline_connections_accepted_total %llu\n",
+			(unsigned long long)ns->accepted);
 	family(b, "ringline_connections_refused_total", "counter",
 	       "Connections closed at once because the connection limit was reached.");
-	ctl_buf_printf(b, "ringline_connections_refused_total %llu\n",
-		       (unsigned long long)ns.refused);
+	ctl__buf_printf(b, "ringline_connections_refused_total %llu\n",
+			(unsigned long long)ns->refused);
 	family(b, "ringline_connections_idle_closed_total", "counter",
 	       "Connections closed by the idle timeout.");
-	ctl_buf_printf(b, "ringline_connections_idle_closed_total %llu\n",
-		       (unsigned long long)ns.idle_closed);
+	ctl__buf_printf(b, "ringline_connections_idle_closed_total %llu\n",
+			(unsigned long long)ns->idle_closed);
 	family(b, "ringline_socket_bytes_total", "counter", "Bytes received and sent on sockets.");
-	ctl_buf_printf(b, "ringline_socket_bytes_total{direction=\"in\"} %llu\n",
-		       (unsigned long long)ns.bytes_in);
-	ctl_buf_printf(b, "ringline_socket_bytes_total{direction=\"out\"} %llu\n",
-		       (unsigned long long)ns.bytes_out);
-	if (h) {
-		family(b, "ringline_http_requests_total", "counter",
-		       "HTTP requests answered, by status code.");
-		for (int i = 0; ctl_http_codes[i]; i++)
-			ctl_buf_printf(b, "ringline_http_requests_total{code=\"%d\"} %llu\n",
-				       ctl_http_codes[i],
-				       (unsigned long long)ctl_http_requests(h, ctl_http_codes[i]));
-	}
+	ctl__buf_printf(b, "ringline_socket_bytes_total{direction=\"in\"} %llu\n",
+			(unsigned long long)ns->bytes_in);
+	ctl__buf_printf(b, "ringline_socket_bytes_total{direction=\"out\"} %llu\n",
+			(unsigned long long)ns->bytes_out);
+	family(b, "ringline_http_requests_total", "counter",
+	       "HTTP requests answered, by status code.");
+	for (int i = 0; ctl_http_codes[i]; i++)
+		ctl__buf_printf(b, "ringline_http_requests_total{code=\"%d\"} %llu\n",
+				ctl_http_codes[i], (unsigned long long)st->requests[i]);
 
 	family(b, "ringline_target_info", "gauge",
 	       "Open targets and their I/O path: direct (O_DIRECT) or passthrough (NVMe).");
@@ -209,9 +203,9 @@ void ctl_metrics_render(struct rl_engine *e, const struct ctl_http *h, struct ct
 	for (struct rl_target *t = rl_engine_next_target(e, NULL); t;
 	     t = rl_engine_next_target(e, t)) {
 		for (int op = 0; op < RL_OP_COUNT; op++) {
-			rl_target_stats(t, op, &st);
-			if (st.ops)
-				histogram(b, t, rl_op_name(op), st.lat);
+			rl_target_stats(t, op, &os);
+			if (os.ops)
+				histogram(b, t, rl_op_name(op), os.lat);
 		}
 	}
 }

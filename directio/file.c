@@ -74,9 +74,10 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	if (fd < 0) {
 		ret = -errno;
 		/* Directories refuse O_DIRECT with EINVAL (or EISDIR when opened for writing). */
-		if ((ret == -EINVAL || ret == -EISDIR) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			return rl__error(e, -EISDIR, "%s: is a directory, not a file or block device",
-					 path);
+		if ((ret == -EINVAL || ret == -EISDIR) && stat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return rl__error(e, -EISDIR,
+					 "%s: is a directory, not a file or block device", path);
 		if (ret == -EINVAL)
 			return rl__error(e, ret, "%s: O_DIRECT is not supported there", path);
 		return rl__error(e, ret, "%s: %s", path, strerror(-ret));
@@ -180,9 +181,9 @@ refuse_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
 		return rl__error(e, -EINVAL,
 				 "%s: length %llu is not a non-zero multiple of the alignment %u",
 				 f->t.name, (unsigned long long)len, f->off_align);
-	return rl__error(e, -EINVAL, "%s: range %llu+%llu is past the end of the device (%llu bytes)",
-			 f->t.name, (unsigned long long)off, (unsigned long long)len,
-			 (unsigned long long)f->size);
+	return rl__error(
+	    e, -EINVAL, "%s: range %llu+%llu is past the end of the device (%llu bytes)", f->t.name,
+	    (unsigned long long)off, (unsigned long long)len, (unsigned long long)f->size);
 }
 
 /* Buffer (NULL: none), offset and length alignment, and a block device's end: one test. */
@@ -216,9 +217,11 @@ static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uin
 		bi = rl__buf_index(f->t.e, buf, len);
 	if (bi >= 0) {
 		if (write)
-			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off,
+						  bi);
 		else
-			io_uring_prep_read_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+			io_uring_prep_read_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off,
+						 bi);
 	} else if (write) {
 		io_uring_prep_write(sqe, (int)f->t.findex, buf, (unsigned)len, off);
 	} else {
@@ -380,17 +383,17 @@ static uint32_t file_mem_align(const struct rl_target *t)
 }
 
 static const struct rl__target_ops file_ops = {
-	.kind = RL_TARGET_KIND_FILE,
-	.engine_path = "direct",
-	.rw = file_rw,
-	.rwv = file_rwv,
-	.zeroes = file_zeroes,
-	.trim = file_trim,
-	.flush = file_flush,
-	.close = file_close,
-	.size = file_size,
-	.block_size = file_block_size,
-	.mem_align = file_mem_align,
+    .kind = RL_TARGET_KIND_FILE,
+    .engine_path = "direct",
+    .rw = file_rw,
+    .rwv = file_rwv,
+    .zeroes = file_zeroes,
+    .trim = file_trim,
+    .flush = file_flush,
+    .close = file_close,
+    .size = file_size,
+    .block_size = file_block_size,
+    .mem_align = file_mem_align,
 };
 
 struct rl_file *rl_target_file(struct rl_target *t)
@@ -421,7 +424,7 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 }
 
 const struct rl__backend rl__file_backend = {
-	.name = "file",
-	.claims = file_claims,
-	.open = file_target_open,
+    .name = "file",
+    .claims = file_claims,
+    .open = file_target_open,
 };

@@ -10,6 +10,7 @@
 #include "ringline.h"
 #include "fixed_files.h"
 #include "slab.h"
+#include "timer_internal.h"
 
 struct rl__buf;
 struct rl__buf_range;
@@ -33,13 +34,15 @@ struct rl_engine {
 	struct rl__buf_range *buf_order; /* registered buffers sorted by address */
 	unsigned nbuf_order;
 	struct rl_target *targets;
-	struct rl__net *net;  /* sockets and ring events, created on first use (engine/net.c) */
-	unsigned net_pending; /* socket operations, timers and watches in flight */
+	struct rl__net *net;  /* sockets, created with the first listener (engine/net.c) */
+	unsigned net_pending; /* socket operations in flight */
 	unsigned net_bufs;    /* sizes for the socket state, from struct rl_engine_opts */
 	unsigned net_buf_size;
 	size_t net_send_pool;
+	struct rl__timers timers; /* timers and fd watches (engine/timer.c) */
 	uint64_t stale_cqes;
 	int stop;
+	bool dying; /* rl_engine_destroy() runs: nothing new starts, nothing is re-armed */
 	char err[512];
 };
 
@@ -65,17 +68,17 @@ static inline uint64_t rl__now_ns(void)
 /* Slab commands plus socket operations, timers and watches: what keeps the loop waiting. */
 static inline unsigned rl__engine_busy(const struct rl_engine *e)
 {
-	return e->slab.cap - e->slab.nfree + e->net_pending;
+	return e->slab.cap - e->slab.nfree + e->net_pending + e->timers.pending;
 }
 
 /* An SQE on @ring; when the SQ ring is full, what is queued is submitted first. NULL if none. */
 struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring);
 
 /* Handle one CQE (exposed for tests that feed stale completions). */
-void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,
-		  uint64_t result, uint64_t now);
+void rl__dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags, uint64_t result,
+		  uint64_t now);
 
-/* engine/net.c: a CQE with a socket or event tag; teardown in rl_engine_destroy(). */
+/* engine/net.c: a CQE with a socket tag (RL__TAG_NET_*); teardown in rl_engine_destroy(). */
 void rl__net_dispatch(struct rl_engine *e, uint64_t user_data, int res, uint32_t flags,
 		      uint64_t now);
 /* After a batch of CQEs: run the idle sweep if its timer fired (see engine/net.c). */

@@ -8,13 +8,17 @@
 #include "internal.h"
 
 static const char *const feat_names[RL_FEAT_COUNT] = {
-	"SQE128", "CQE32", "COOP_TASKRUN", "SINGLE_ISSUER", "DEFER_TASKRUN", "SQPOLL", "IOPOLL",
+    "SQE128", "CQE32", "COOP_TASKRUN", "SINGLE_ISSUER", "DEFER_TASKRUN", "SQPOLL", "IOPOLL",
 };
 
 static const unsigned feat_setup_flag[RL_FEAT_COUNT] = {
-	IORING_SETUP_SQE128,	     IORING_SETUP_CQE32,	 IORING_SETUP_COOP_TASKRUN,
-	IORING_SETUP_SINGLE_ISSUER, IORING_SETUP_DEFER_TASKRUN, IORING_SETUP_SQPOLL,
-	0, /* IOPOLL is a second ring, not a flag of the first */
+    IORING_SETUP_SQE128,
+    IORING_SETUP_CQE32,
+    IORING_SETUP_COOP_TASKRUN,
+    IORING_SETUP_SINGLE_ISSUER,
+    IORING_SETUP_DEFER_TASKRUN,
+    IORING_SETUP_SQPOLL,
+    0, /* IOPOLL is a second ring, not a flag of the first */
 };
 
 void rl_engine_opts_init(struct rl_engine_opts *o)
@@ -59,10 +63,10 @@ static unsigned setup_flags(unsigned feats)
 static int ring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
 {
 	static const unsigned drop_order[] = {
-		RL_FEAT_DEFER_TASKRUN,
-		RL_FEAT_SINGLE_ISSUER,
-		RL_FEAT_COOP_TASKRUN,
-		RL_FEAT_SQE128 | RL_FEAT_CQE32,
+	    RL_FEAT_DEFER_TASKRUN,
+	    RL_FEAT_SINGLE_ISSUER,
+	    RL_FEAT_COOP_TASKRUN,
+	    RL_FEAT_SQE128 | RL_FEAT_CQE32,
 	};
 	unsigned want = RL_FEAT_SQE128 | RL_FEAT_CQE32 | RL_FEAT_COOP_TASKRUN |
 			RL_FEAT_SINGLE_ISSUER | RL_FEAT_DEFER_TASKRUN;
@@ -84,8 +88,8 @@ static int ring_setup(struct rl_engine *e, const struct rl_engine_opts *o)
 		memset(&p, 0, sizeof(p));
 		/* Room for a completion of every slot, so the CQ ring cannot overflow. */
 		p.flags = setup_flags(want) | IORING_SETUP_CQSIZE | IORING_SETUP_CLAMP;
-		p.cq_entries = o->max_inflight > 2 * o->sq_entries ? o->max_inflight
-								      : 2 * o->sq_entries;
+		p.cq_entries =
+		    o->max_inflight > 2 * o->sq_entries ? o->max_inflight : 2 * o->sq_entries;
 		p.sq_thread_idle = o->sqpoll_idle_ms;
 		ret = io_uring_queue_init_params(o->sq_entries, &e->ring, &p);
 		if (ret != -EINVAL || i == sizeof(drop_order) / sizeof(drop_order[0]))
@@ -160,13 +164,14 @@ int rl_engine_create(const struct rl_engine_opts *uo, struct rl_engine **out)
 	if (o.reg_buffers > (1u << 14))
 		return -EINVAL;
 	/* The kernel wants a power-of-two buffer ring; buffer ids are 16 bits. */
-	if (!rl__is_pow2(o.net_buffers) || o.net_buffers > 32768 ||
-	    !o.net_buffer_size || !o.net_send_pool)
+	if (!rl__is_pow2(o.net_buffers) || o.net_buffers > 32768 || !o.net_buffer_size ||
+	    !o.net_send_pool)
 		return -EINVAL;
 
 	e = calloc(1, sizeof(*e));
 	if (!e)
 		return -ENOMEM;
+	rl__timers_init(&e->timers);
 	e->net_bufs = o.net_buffers;
 	e->net_buf_size = o.net_buffer_size;
 	e->net_send_pool = o.net_send_pool;
@@ -227,6 +232,7 @@ void rl_engine_destroy(struct rl_engine *e)
 	if (!e)
 		return;
 	e->stop = 1;
+	e->dying = true; /* no new timer, listener or connection from the callbacks below */
 	/* Listeners close first: no new connections, every connection's on_close runs. */
 	rl__net_shutdown(e);
 	if (rl__engine_busy(e)) {
@@ -269,7 +275,7 @@ const char *rl_engine_feature_note(const struct rl_engine *e, unsigned feat)
 	if (!rl_feature_name(feat) || e->features & feat)
 		return NULL;
 	return e->feature_note[__builtin_ctz(feat)] ? e->feature_note[__builtin_ctz(feat)]
-						     : "not available";
+						    : "not available";
 }
 
 unsigned rl_engine_inflight(const struct rl_engine *e)

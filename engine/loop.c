@@ -46,13 +46,15 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		break;
 	case RL__TAG_IGNORE:
 		return;
+	case RL__TAG_TIMER:
+		rl__timer_dispatch(e, ud, res);
+		return;
 	case RL__TAG_NET_ACCEPT:
 	case RL__TAG_NET_RECV:
 	case RL__TAG_NET_SEND:
 	case RL__TAG_NET_SHUTDOWN:
 	case RL__TAG_NET_CLOSE:
 	case RL__TAG_NET_SWEEP:
-	case RL__TAG_NET_EVENT:
 	case RL__TAG_NET_RESUME:
 		rl__net_dispatch(e, ud, res, flags, now);
 		return;
@@ -175,9 +177,11 @@ static int wait_n(struct rl_engine *e, unsigned n, int timeout_ms)
 		ret = io_uring_submit(&e->ring);
 		if (ret < 0)
 			return ret;
-		/* Only when nothing waits on the interrupt ring (sockets, timers) may we block here. */
+		/* Only when nothing waits on the interrupt ring (sockets, timers) may we block
+		 * here. */
 		if (e->pinflight == rl__engine_busy(e))
-			return io_uring_submit_and_wait(&e->pring, n < e->pinflight ? n : e->pinflight);
+			return io_uring_submit_and_wait(&e->pring,
+							n < e->pinflight ? n : e->pinflight);
 		ret = io_uring_submit_and_get_events(&e->pring);
 		return ret < 0 ? ret : io_uring_submit_and_get_events(&e->ring);
 	}

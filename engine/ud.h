@@ -17,14 +17,14 @@ enum rl__tag {
 	RL__TAG_NONE = 0,   /* never produced: a zero user_data is always stale */
 	RL__TAG_CMD = 1,    /* a command slab slot */
 	RL__TAG_IGNORE = 2, /* internal requests (cancel) whose CQE carries nothing */
-	/* Sockets and ring events (engine/net*.c); the slot is a listener, connection or event. */
+	/* Sockets (engine/net*.c): the slot is a listener or a connection. */
 	RL__TAG_NET_ACCEPT = 3,
 	RL__TAG_NET_RECV = 4,
 	RL__TAG_NET_SEND = 5,
 	RL__TAG_NET_SHUTDOWN = 6,
 	RL__TAG_NET_CLOSE = 7,
 	RL__TAG_NET_SWEEP = 8,	 /* the idle-timeout sweep timer */
-	RL__TAG_NET_EVENT = 9,	 /* rl_timer_start() and rl_engine_watch_fd() */
+	RL__TAG_TIMER = 9,	 /* rl_timer_start(), rl_engine_watch_fd() (engine/timer.c) */
 	RL__TAG_NET_RESUME = 10, /* a NOP that brings rl_conn_resume() back to the loop */
 };
 

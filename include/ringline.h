@@ -9,5 +9,6 @@
 #include "ringline/file.h"
 #include "ringline/nvme.h"
 #include "ringline/net.h"
+#include "ringline/timer.h"
 
 #endif

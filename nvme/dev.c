@@ -120,8 +120,8 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	/* FLBAS bits 3:0 and 6:5 give the format index (formats beyond 16 use the high bits). */
 	in->lbaf = (ns.flbas & 0xf) | ((ns.flbas >> 5) & 0x3) << 4;
 	if (in->lbaf > ns.nlbaf) {
-		return rl__error(e, -EIO, "%s: LBA format %u in use but only %u reported", d->t.name,
-				 in->lbaf, ns.nlbaf + 1);
+		return rl__error(e, -EIO, "%s: LBA format %u in use but only %u reported",
+				 d->t.name, in->lbaf, ns.nlbaf + 1);
 	}
 	in->lba_size = 1u << ns.lbaf[in->lbaf].ds;
 	in->ms = le16toh(ns.lbaf[in->lbaf].ms);
@@ -131,9 +131,10 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	in->nuse = le64toh(ns.nuse);
 	in->capacity_bytes = in->nsze * in->lba_size;
 	in->dlfeat = ns.dlfeat;
-	/* MDTS is in units of the minimum page size; 4 KiB is CAP.MPSMIN on every controller seen. */
-	in->mdts_bytes = ctrl.mdts ? (ctrl.mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl.mdts + 12))
-				   : 0;
+	/* MDTS is in units of the minimum page size; 4 KiB is CAP.MPSMIN on every controller seen.
+	 */
+	in->mdts_bytes =
+	    ctrl.mdts ? (ctrl.mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl.mdts + 12)) : 0;
 	in->max_transfer = in->mdts_bytes ? in->mdts_bytes : UINT32_MAX;
 	kmax = kernel_max_transfer(in->generic_path);
 	if (kmax && kmax < in->max_transfer)
@@ -173,17 +174,17 @@ static uint32_t nvme_mem_align(const struct rl_target *t)
 }
 
 static const struct rl__target_ops nvme_ops = {
-	.kind = RL_TARGET_KIND_NVME,
-	.engine_path = "passthrough",
-	.rw = rl__nvme_rw,
-	.rwv = rl__nvme_rwv,
-	.zeroes = rl__nvme_zeroes,
-	.trim = rl__nvme_trim,
-	.flush = rl__nvme_flush_op,
-	.close = nvme_close,
-	.size = nvme_size,
-	.block_size = nvme_block_size,
-	.mem_align = nvme_mem_align,
+    .kind = RL_TARGET_KIND_NVME,
+    .engine_path = "passthrough",
+    .rw = rl__nvme_rw,
+    .rwv = rl__nvme_rwv,
+    .zeroes = rl__nvme_zeroes,
+    .trim = rl__nvme_trim,
+    .flush = rl__nvme_flush_op,
+    .close = nvme_close,
+    .size = nvme_size,
+    .block_size = nvme_block_size,
+    .mem_align = nvme_mem_align,
 };
 
 int rl__nvme_attach(struct rl_nvme_dev *d, struct rl_engine *e, const char *name, int fd,
@@ -198,9 +199,9 @@ int rl__nvme_add_admin(struct rl_nvme_dev *d, int fd)
 	int64_t h = rl__files_add(d->t.e, d->t.region, fd);
 
 	if (h < 0)
-		return rl__error(d->t.e, (int)h, "%s: cannot register its controller: %s",
-				 d->t.name,
-				 h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
+		return rl__error(
+		    d->t.e, (int)h, "%s: cannot register its controller: %s", d->t.name,
+		    h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
 	d->admin_fd = fd;
 	d->admin_fhandle = (uint64_t)h;
 	d->admin_findex = (uint32_t)h;
@@ -233,16 +234,17 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 				 "%s: NVMe passthrough needs 128-byte SQEs and 32-byte CQEs: %s",
 				 path, rl_engine_feature_note(e, RL_FEAT_SQE128));
 	if (polled && !(e->features & RL_FEAT_IOPOLL))
-		return rl__error(e, -EOPNOTSUPP, "%s: polled I/O needs an engine created with iopoll",
-				 path);
+		return rl__error(e, -EOPNOTSUPP,
+				 "%s: polled I/O needs an engine created with iopoll", path);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	ret = rl_nvme_resolve(path, d->info.generic_path, sizeof(d->info.generic_path));
 	if (ret) {
 		rl__error(e, ret, "%s: %s", path,
-			  ret == -ENODEV ? "not an NVMe namespace with a generic device (/dev/ngXnY)"
-					 : strerror(-ret));
+			  ret == -ENODEV
+			      ? "not an NVMe namespace with a generic device (/dev/ngXnY)"
+			      : strerror(-ret));
 		goto err_free;
 	}
 	fd = open(d->info.generic_path, O_RDWR | O_CLOEXEC);
@@ -315,7 +317,7 @@ static int nvme_target_open(struct rl_engine *e, const char *path, unsigned flag
 }
 
 const struct rl__backend rl__nvme_backend = {
-	.name = "nvme",
-	.claims = nvme_claims,
-	.open = nvme_target_open,
+    .name = "nvme",
+    .claims = nvme_claims,
+    .open = nvme_target_open,
 };

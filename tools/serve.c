@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* ringline serve: the control-plane daemon (control/serve.c) behind the command line. */
+/* ringline serve: the control-plane daemon (control/daemon.c) behind the command line. */
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>

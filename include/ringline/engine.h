@@ -47,13 +47,13 @@ enum rl_region {
 };
 
 /* Ring features (rl_engine_features()). */
-#define RL_FEAT_SQE128 (1u << 0)	 /* 128-byte SQEs (NVMe passthrough) */
-#define RL_FEAT_CQE32 (1u << 1)		 /* 32-byte CQEs (NVMe command result) */
-#define RL_FEAT_COOP_TASKRUN (1u << 2)	 /* no IPI to run completion task work */
-#define RL_FEAT_SINGLE_ISSUER (1u << 3)	 /* one submitting thread */
+#define RL_FEAT_SQE128 (1u << 0)	/* 128-byte SQEs (NVMe passthrough) */
+#define RL_FEAT_CQE32 (1u << 1)		/* 32-byte CQEs (NVMe command result) */
+#define RL_FEAT_COOP_TASKRUN (1u << 2)	/* no IPI to run completion task work */
+#define RL_FEAT_SINGLE_ISSUER (1u << 3) /* one submitting thread */
 #define RL_FEAT_DEFER_TASKRUN (1u << 4) /* task work only when the loop waits */
-#define RL_FEAT_SQPOLL (1u << 5)	 /* kernel thread polls the submission queue */
-#define RL_FEAT_IOPOLL (1u << 6)	 /* a second, polled ring for storage */
+#define RL_FEAT_SQPOLL (1u << 5)	/* kernel thread polls the submission queue */
+#define RL_FEAT_IOPOLL (1u << 6)	/* a second, polled ring for storage */
 #define RL_FEAT_COUNT 7
 
 /**

@@ -110,8 +110,8 @@ RL_EXPORT int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint
  * segment or offset, a total of 0 or above 4 GiB, or a range past the end of a block device;
  * -EBUSY when the command slab is full (reap, retry).
  */
-RL_EXPORT int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt,
-			    uint64_t offset, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t offset,
+			    rl_complete_fn cb, void *arg);
 
 /* rl_file_writev() - as rl_file_readv(), writing (IORING_OP_WRITEV). */
 RL_EXPORT int rl_file_writev(struct rl_file *f, const struct iovec *iov, int iovcnt,

@@ -7,13 +7,11 @@
  * ring and write through a send queue with one send in flight; a close is submitted only after
  * that queue drained. Each listener bounds its connections, their idle time and the input a
  * connection may hold. Every completion goes through the same loop as storage commands
- * (rl_engine_poll(), rl_engine_run()), which keeps waiting while a listener, connection, timer or
- * watch is active.
- *
- * Also here: one-shot timers and fd watches on the ring, for daemons built on an engine.
+ * (rl_engine_poll(), rl_engine_run()), which keeps waiting while a listener or connection is
+ * active. Timers and fd watches are in ringline/timer.h (included here for older callers).
  *
  * Everything belongs to the engine's thread. Memory (connection table, receive buffers, send
- * pool, input buffers) is allocated when the first listener or timer is created, never per I/O.
+ * pool, input buffers) is allocated when the first listener is created, never per I/O.
  */
 #ifndef RINGLINE_NET_H
 #define RINGLINE_NET_H
@@ -22,6 +20,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 #include "ringline/engine.h"
+#include "ringline/timer.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -191,37 +190,6 @@ RL_EXPORT void rl_net_stats(const struct rl_engine *e, struct rl_net_stats *st);
  * controllers, listeners and connections), for leak checks.
  */
 RL_EXPORT unsigned rl_engine_files_in_use(const struct rl_engine *e);
-
-/**
- * rl_timer_start() - run @cb once after @ns nanoseconds, from the completion loop
- * (IORING_OP_TIMEOUT on the engine's ring).
- * @id: written with an id for rl_timer_cancel(), or NULL.
- *
- * The callback gets res 0 when the timer expired, -ECANCELED when it was cancelled or the
- * engine is being destroyed. It runs exactly once if this returned 0.
- * Return: 0; -EBUSY when every timer and watch slot is in use (RL_NET_EVENTS) or the submission
- * queue is full; -ESHUTDOWN while the engine is being destroyed; -ENOMEM.
- */
-RL_EXPORT int rl_timer_start(struct rl_engine *e, uint64_t ns, rl_complete_fn cb, void *arg,
-			     uint64_t *id);
-
-/**
- * rl_timer_cancel() - cancel a timer (or a watch) by the id rl_timer_start() gave; its callback
- * runs with -ECANCELED, unless it already ran. Return: 0, or -ENOENT for an id that is gone.
- */
-RL_EXPORT int rl_timer_cancel(struct rl_engine *e, uint64_t id);
-
-/**
- * rl_engine_watch_fd() - run @cb once when @fd becomes readable (a one-shot poll on the ring):
- * a signalfd, or an eventfd another thread writes to. res is the poll mask, or -errno
- * (-ECANCELED when cancelled or on engine destruction). @fd must stay open until then.
- * @id: as for rl_timer_start(). Return: as rl_timer_start().
- */
-RL_EXPORT int rl_engine_watch_fd(struct rl_engine *e, int fd, rl_complete_fn cb, void *arg,
-				 uint64_t *id);
-
-/* Timers and watches pending at once on one engine. */
-#define RL_NET_EVENTS 64
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Listeners: a multishot accept straight into the connection region of the fixed-file table,
+ * the per-listener connection limit (one more is accepted and closed at once), and the idle
+ * sweep, a timer that closes connections idle past their listener's timeout and retries what
+ * found no SQE.
+ */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "net_internal.h"
+
+#define SWEEP_MIN_NS 5000000ull	   /* 5 ms */
+#define SWEEP_MAX_NS 1000000000ull /* 1 s */
+
+/* ---- listeners ------------------------------------------------------------------------- */
+
+void rl__listener_maybe_free(struct rl__net *n, struct rl_listener *l)
+{
+	if (l->state != LISTENER_CLOSING || l->accept_op != NET_OP_IDLE || l->nconns)
+		return;
+	rl__files_remove(n->e, l->fhandle);
+	close(l->fd);
+	if (l->unix_path[0])
+		unlink(l->unix_path);
+	free(l->inbufs);
+	free(l->free_in);
+	l->inbufs = NULL;
+	l->free_in = NULL;
+	l->state = LISTENER_FREE;
+	l->gen = (l->gen + 1) & RL__GEN_MASK;
+	n->nlisteners--;
+	n->st.listeners--;
+	rl__sweep_maybe_cancel(n);
+}
+
+static void arm_accept(struct rl__net *n, struct rl_listener *l)
+{
+	struct io_uring_sqe *sqe;
+
+	if (l->state != LISTENER_OPEN || l->accept_op != NET_OP_IDLE || n->e->dying)
+		return;
+	sqe = rl__net_sqe(n->e);
+	if (!sqe)
+		return; /* the sweep tries again */
+	/* No SOCK_CLOEXEC: a direct descriptor has no fd to inherit, and the kernel refuses it. */
+	io_uring_prep_multishot_accept_direct(sqe, (int)l->findex, NULL, NULL, 0);
+	sqe->flags |= IOSQE_FIXED_FILE;
+	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_NET_ACCEPT, l->index, l->gen));
+	n->e->net_pending++;
+	l->accept_op = NET_OP_ACTIVE;
+}
+
+void rl__listeners_rearm(struct rl__net *n)
+{
+	for (unsigned i = 0; i < n->listener_cap; i++)
+		arm_accept(n, &n->listeners[i]);
+}
+
+static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_t now)
+{
+	struct rl_conn *c;
+	uint32_t index = (uint32_t)res - n->conn_base;
+
+	if ((uint32_t)res < n->conn_base || index >= n->conn_cap ||
+	    n->conns[index].state != CONN_FREE) {
+		/* Not a slot this table handed out: close it without a connection entry. */
+		struct io_uring_sqe *sqe = rl__net_sqe(n->e);
+
+		if (sqe) {
+			io_uring_prep_close_direct(sqe, (unsigned)res);
+			io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_IGNORE, 0, 0));
+		}
+		return;
+	}
+	n->st.accepted++;
+	c = &n->conns[index];
+	if (!l || l->state != LISTENER_OPEN || n->e->dying || l->nconns >= l->max_conns)
+		rl__conn_refuse(n, c, now);
+	else
+		rl__conn_open(n, c, l, now);
+}
+
+void rl__listener_accepted(struct rl__net *n, uint32_t slot, uint32_t gen, int res, uint32_t flags,
+			   uint64_t now)
+{
+	struct rl_listener *l = slot < n->listener_cap ? &n->listeners[slot] : NULL;
+
+	if (l && (l->state == LISTENER_FREE || l->gen != gen))
+		l = NULL; /* stale: a connection it still carries is refused */
+
+	if (l && !(flags & IORING_CQE_F_MORE)) {
+		/* The multishot accept ended (cancelled, or an error such as a full region): it
+		 * is re-armed by the sweep or when a connection frees a slot. */
+		l->accept_op = NET_OP_IDLE;
+		n->e->net_pending--;
+	}
+	if (res >= 0)
+		on_accept(n, l, res, now);
+	if (l) {
+		rl__listener_maybe_free(n, l);
+		rl__sweep_arm(n);
+	}
+}
+
+int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts *uo,
+	      const struct rl_conn_ops *ops, void *arg, struct rl_listener **out)
+{
+	struct rl_listen_opts o = {.opts_size = sizeof(o)};
+	struct sockaddr_storage ss;
+	struct rl_listener *l = NULL;
+	struct rl__net *n;
+	socklen_t slen = 0;
+	int64_t h;
+	int fd, one = 1, ret;
+
+	if (uo)
+		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
+	o.backlog = o.backlog ? o.backlog : 128;
+	o.max_conns = o.max_conns ? o.max_conns : 64;
+	o.idle_timeout_ms = o.idle_timeout_ms ? o.idle_timeout_ms : 60000;
+	o.max_request = o.max_request ? o.max_request : 8192;
+	o.max_send_queue = o.max_send_queue ? o.max_send_queue : 1u << 20;
+	if (!ops || !ops->on_data)
+		return rl__error(e, -EINVAL, "rl_listen: on_data is required");
+	if (e->dying)
+		return -ESHUTDOWN;
+	ret = rl__net_get(e, &n);
+	if (ret)
+		return ret;
+	for (unsigned i = 0; i < n->listener_cap && !l; i++)
+		if (n->listeners[i].state == LISTENER_FREE)
+			l = &n->listeners[i];
+	if (!l)
+		return rl__error(e, -ENFILE, "all %u listener slots are in use", n->listener_cap);
+	if (o.max_conns > n->conn_cap)
+		o.max_conns = n->conn_cap;
+
+	memset(l->unix_path, 0, sizeof(l->unix_path));
+	ret = rl__net_parse_addr(e, addr, &ss, &slen, l->unix_path, sizeof(l->unix_path));
+	if (ret)
+		return ret;
+	fd = socket(ss.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return rl__error(e, -errno, "%s: socket: %s", addr, strerror(errno));
+	if (ss.ss_family != AF_UNIX) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		/*
+		 * Accepted sockets inherit it, and a direct descriptor has no fd to set it on
+		 * later. Without it, a reply queued behind one still in flight waits for the
+		 * peer's delayed ACK (Nagle), some 40 ms per pipelined batch.
+		 */
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	}
+	if (bind(fd, (struct sockaddr *)&ss, slen) || listen(fd, (int)o.backlog)) {
+		ret = rl__error(e, -errno, "%s: %s", addr, strerror(errno));
+		l->unix_path[0] = 0; /* not ours to remove */
+		goto err_close;
+	}
+	l->inbufs = malloc((size_t)o.max_conns * o.max_request);
+	l->free_in = malloc(o.max_conns * sizeof(*l->free_in));
+	if (!l->inbufs || !l->free_in) {
+		ret = -ENOMEM;
+		goto err_free;
+	}
+	h = rl__files_add(e, RL_REGION_LISTEN, fd);
+	if (h < 0) {
+		ret = rl__error(e, (int)h, "%s: cannot register the listener: %s", addr,
+				strerror((int)-h));
+		goto err_free;
+	}
+	for (unsigned i = 0; i < o.max_conns; i++)
+		l->free_in[i] = o.max_conns - 1 - i;
+	l->nfree_in = o.max_conns;
+	l->fd = fd;
+	l->fhandle = (uint64_t)h;
+	l->findex = (uint32_t)h;
+	l->ops = ops;
+	l->arg = arg;
+	l->max_conns = o.max_conns;
+	l->nconns = 0;
+	l->max_request = o.max_request;
+	l->idle_ns = (uint64_t)o.idle_timeout_ms * 1000000u;
+	l->max_send_queue = o.max_send_queue;
+	l->accept_op = NET_OP_IDLE;
+	l->state = LISTENER_OPEN;
+	rl__net_format_addr(fd, l->unix_path, l->addr, sizeof(l->addr));
+	n->nlisteners++;
+	n->st.listeners++;
+	arm_accept(n, l);
+	if (l->accept_op == NET_OP_IDLE) {
+		rl_listener_close(l);
+		return rl__error(e, -EBUSY, "%s: submission queue full", addr);
+	}
+	rl__sweep_arm(n);
+	*out = l;
+	return 0;
+
+err_free:
+	free(l->inbufs);
+	free(l->free_in);
+	l->inbufs = NULL;
+	l->free_in = NULL;
+	if (l->unix_path[0])
+		unlink(l->unix_path);
+err_close:
+	close(fd);
+	return ret;
+}
+
+void rl_listener_close(struct rl_listener *l)
+{
+	struct rl__net *n = l->n;
+
+	if (l->state != LISTENER_OPEN)
+		return;
+	l->state = LISTENER_CLOSING;
+	for (unsigned i = 0; i < n->conn_cap; i++) {
+		struct rl_conn *c = &n->conns[i];
+		const struct rl_conn_ops *ops = c->ops;
+
+		if (c->state == CONN_FREE || c->l != l)
+			continue;
+		c->ops = NULL;
+		if (ops && ops->on_close)
+			ops->on_close(c->arg, c, -ECANCELED);
+		rl__conn_close_now(n, c, -ECANCELED);
+	}
+	if (l->accept_op == NET_OP_ACTIVE &&
+	    !rl__net_cancel(n->e, rl__ud_encode(RL__TAG_NET_ACCEPT, l->index, l->gen)))
+		l->accept_op = NET_OP_CANCEL_SENT;
+	rl__listener_maybe_free(n, l);
+}
+
+char *rl_listener_address(const struct rl_listener *l, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s", l->addr);
+	return buf;
+}
+
+/* ---- the idle sweep ---------------------------------------------------------------------- */
+
+void rl__sweep_arm(struct rl__net *n)
+{
+	uint64_t ns = SWEEP_MAX_NS;
+	struct io_uring_sqe *sqe;
+
+	if (n->sweep_armed || n->e->dying || (!n->nlisteners && !n->nconns))
+		return;
+	for (unsigned i = 0; i < n->listener_cap; i++)
+		if (n->listeners[i].state != LISTENER_FREE && n->listeners[i].idle_ns / 4 < ns)
+			ns = n->listeners[i].idle_ns / 4;
+	if (ns < SWEEP_MIN_NS)
+		ns = SWEEP_MIN_NS;
+	sqe = rl__net_sqe(n->e);
+	if (!sqe)
+		return; /* tried again after the next batch of completions */
+	n->sweep_ts.tv_sec = (long long)(ns / 1000000000u);
+	n->sweep_ts.tv_nsec = (long long)(ns % 1000000000u);
+	io_uring_prep_timeout(sqe, &n->sweep_ts, 0, 0);
+	io_uring_sqe_set_data64(sqe, rl__ud_encode(RL__TAG_NET_SWEEP, 0, 0));
+	n->e->net_pending++;
+	n->sweep_armed = 1;
+}
+
+void rl__sweep_maybe_cancel(struct rl__net *n)
+{
+	if (n->sweep_armed && !n->nlisteners && !n->nconns)
+		rl__net_cancel(n->e, rl__ud_encode(RL__TAG_NET_SWEEP, 0, 0));
+}
+
+void rl__sweep_fired(struct rl__net *n)
+{
+	n->e->net_pending--;
+	n->sweep_armed = 0;
+	/*
+	 * Not now: CQEs behind this one may carry activity of connections that look idle (after
+	 * the thread was descheduled, say). Once the batch is handled (rl__net_reaped()).
+	 */
+	n->sweep_due = !n->e->dying;
+}
+
+void rl__sweep(struct rl__net *n, uint64_t now)
+{
+	for (unsigned i = 0; i < n->conn_cap; i++) {
+		struct rl_conn *c = &n->conns[i];
+
+		if (rl__conn_live(c) && now > c->last_active &&
+		    now - c->last_active > c->l->idle_ns) {
+			if (c->state == CONN_OPEN)
+				n->st.idle_closed++;
+			rl__conn_close_now(n, c, -ETIMEDOUT);
+		} else if (c->state != CONN_FREE && c->kick) {
+			c->kick = 0;
+			rl__conn_pump(n, c); /* a resume that found no SQE */
+			rl__conn_progress(n, c);
+		}
+	}
+	rl__listeners_rearm(n);
+}

@@ -1,0 +1,107 @@
+// SPDX-License-Identifier: MIT
+/*
+ * No heap allocation per I/O: count malloc calls (by interposing malloc in this executable) while
+ * running 1,000 and then 20,000 I/Os; the counts must be equal.
+ */
+#include "helpers.h"
+
+TestSuite(noalloc, .init = skip_unless_io_uring);
+
+extern void *__libc_malloc(size_t);
+extern void *__libc_calloc(size_t, size_t);
+extern void *__libc_realloc(void *, size_t);
+
+static volatile unsigned long mallocs;
+
+#ifndef __SANITIZE_ADDRESS__
+void *malloc(size_t n)
+{
+	mallocs++;
+	return __libc_malloc(n);
+}
+
+void *calloc(size_t n, size_t s)
+{
+	mallocs++;
+	return __libc_calloc(n, s);
+}
+
+void *realloc(void *p, size_t n)
+{
+	mallocs++;
+	return __libc_realloc(p, n);
+}
+#endif
+
+struct loop {
+	struct rl_file *f;
+	unsigned char *buf;
+	unsigned long left;
+	int errors;
+};
+
+static void again(void *arg, int res, uint64_t result)
+{
+	struct loop *l = arg;
+
+	(void)result;
+	if (res != 4096)
+		l->errors++;
+	if (l->left && --l->left) {
+		int w = l->left & 1;
+		uint64_t off = (l->left % 64) * 4096;
+
+		if (w)
+			rl_file_write(l->f, l->buf, 4096, off, again, l);
+		else
+			rl_file_read(l->f, l->buf, 4096, off, again, l);
+	}
+}
+
+/* malloc calls made while running @n I/Os (reads, writes and fsyncs) at QD4. */
+static unsigned long mallocs_for(struct rl_engine *e, struct rl_file *f, unsigned char *bufs,
+				 unsigned long n)
+{
+	struct loop l[4];
+	struct done d = {0};
+	unsigned long before = mallocs;
+
+	for (int i = 0; i < 4; i++) {
+		l[i] = (struct loop){.f = f, .buf = bufs + i * 4096, .left = n / 4};
+		cr_assert_eq(rl_file_read(f, l[i].buf, 4096, 0, again, &l[i]), 0);
+	}
+	cr_assert_eq(rl_engine_run(e), 0);
+	cr_assert_eq(rl_file_fsync(f, 1, done_cb, &d), 0);
+	rl_engine_run(e);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(l[i].errors, 0);
+	return mallocs - before;
+}
+
+Test(noalloc, malloc_count_does_not_grow_with_io_count)
+{
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("ASan replaces malloc; the -Werror build runs this test");
+#endif
+	struct rl_engine *e = engine_new(16);
+	char *path = make_file("/var/tmp", 64 * 4096, 1);
+	unsigned char *bufs = rl_alloc_aligned(4096, 4 * 4096);
+	struct rl_file *f;
+	unsigned long small, large;
+
+	cr_assert_eq(rl_file_open(e, path, NULL, &f), 0);
+	mallocs_for(e, f, bufs, 100); /* warm-up: lazy one-time allocations */
+	small = mallocs_for(e, f, bufs, 1000);
+	large = mallocs_for(e, f, bufs, 20000);
+	cr_assert_eq(large, small, "malloc calls: %lu for 1000 I/Os, %lu for 20000", small, large);
+	cr_assert_eq(large, 0, "%lu malloc calls while doing I/O", large);
+	/* The counter works: opening a target allocates. */
+	unsigned long before = mallocs;
+	struct rl_file *g;
+	cr_assert_eq(rl_file_open(e, path, NULL, &g), 0);
+	cr_assert_gt(mallocs, before, "the malloc counter does not count");
+	rl_engine_destroy(e);
+	rl_free_aligned(bufs);
+	unlink(path);
+	free(path);
+}
