@@ -48,7 +48,7 @@ commands=$("$ringline" help | awk '/^commands:/ { on = 1; next } on && !NF { exi
 	on && /^  [a-z]/ { print $1 }' | sort | xargs)
 expect "every command of 'ringline help'" "$commands" ringline ""
 expect "a command from its start" "serve" ringline se
-expect "bench's options from --r (not serve's --rate)" "--ramp --rw" ringline bench --r
+expect "bench's options, not serve's (--rate)" "--ramp" ringline bench --ra
 expect "--rw's values" "randread randrw randwrite read" ringline bench --rw r
 expect "nothing to offer after an option that takes a number" "" ringline lat --qd ""
 expect "read's options" "--help --passthrough --raw -h" ringline read -
