@@ -28,7 +28,8 @@ ringline=$(bench_ringline)
 for t in nbdkit qemu-nbd fio; do
 	command -v $t >/dev/null || die "$t is missing: scripts/setup installs it"
 done
-fio --enghelp=nbd >/dev/null 2>&1 || die "this fio has no nbd engine (Debian's is built with libnbd)"
+fio --enghelp=nbd >/dev/null 2>&1 ||
+	die "this fio has no nbd engine (Debian's is built with libnbd)"
 hz=$(getconf CLK_TCK)
 
 work=$(mktemp -d /tmp/ringline-nbd.XXXXXX)
@@ -43,7 +44,8 @@ trap 'exit 130' INT TERM
 file=$(bench_tmpfs_file nbd "$size")
 
 free_port() {
-	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])'
 }
 
 # wait_port PORT: until something accepts on it.
@@ -98,7 +100,8 @@ run_fio() {
 		--norandommap --randrepeat=0 --time_based --runtime="$runtime" \
 		--output-format=json --output="$work/$tool.json" >"$work/$tool.err" 2>&1 || return
 	c1=$(cpu_ticks "${pid[$tool]}")
-	ios=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["jobs"][0]["read"]["total_ios"])' \
+	ios=$(python3 -c 'import json, sys
+print(json.load(open(sys.argv[1]))["jobs"][0]["read"]["total_ios"])' \
 		"$work/$tool.json")
 	# bench_rounds runs this in a subshell: the figure goes through a file.
 	awk -v c=$((c1 - c0)) -v hz="$hz" -v n="$ios" 'BEGIN { print c / hz * 1e6 / n }' \
@@ -138,7 +141,8 @@ section() {
 }
 
 start_servers
-echo "$(uname -r), $(nproc) CPUs, $(fio --version), $(nbdkit --version), $(qemu-nbd --version | head -1)"
+echo "$(uname -r), $(nproc) CPUs, $(fio --version), $(nbdkit --version)," \
+	"$(qemu-nbd --version | head -1)"
 echo "$ringline nbd; file $file ($size, tmpfs); fio nbd engine; ${runtime}s x ${rounds} rounds"
 section "4 KiB random reads, QD32" --rw=randread --bs=4k --iodepth=32
 section "128 KiB sequential reads, QD8" --rw=read --bs=128k --iodepth=8

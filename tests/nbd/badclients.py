@@ -174,7 +174,8 @@ def check_out_of_order_and_split():
     request(s, CMD_WRITE, 0, len(big), cookie=1, payload=big)
     assert reply(s) == (0, 1, b"")
     for c in range(2, 34):  # 32 reads in flight, one of them large
-        request(s, CMD_READ, 0 if c == 2 else (c * 4096) % (4 << 20), (4 << 20) if c == 2 else 4096, cookie=c)
+        off, n = (0, 4 << 20) if c == 2 else ((c * 4096) % (4 << 20), 4096)
+        request(s, CMD_READ, off, n, cookie=c)
     seen = set()
     for _ in range(32):
         magic, err, c = struct.unpack(">IIQ", recvn(s, 16))
@@ -214,8 +215,8 @@ def check_bad_request_magic():
 
 
 def check_never_reads():
-    """Sends 500,000 1 MiB reads (14 MB of requests) and reads nothing: the server must stop reading (its memory
-    stays bounded) and go on serving other clients."""
+    """Sends 500,000 1 MiB reads (14 MB of requests) and reads nothing: the server must stop
+    reading (its memory stays bounded) and go on serving other clients."""
     s = transmission()
     s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
     blob = b"".join(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_READ, c, 0, 1 << 20)
