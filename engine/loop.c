@@ -86,7 +86,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	fn = c->fn;
 	arg = c->arg;
 	rl__slab_put(&e->slab, rl__ud_slot(ud));
-	e->cb_latency = lat; /* rl_engine_cmd_latency() */
+	e->cb_latency = lat;  /* rl_engine_cmd_latency() */
 	fn(arg, res, result); /* last: a tail call */
 }
 
