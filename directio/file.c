@@ -53,20 +53,45 @@ static void discover_alignment(struct rl_file *f, int fd)
 	}
 }
 
+/*
+ * Only regular files and block devices take O_DIRECT I/O. Anything else is refused before it is
+ * opened, as stat() sees it (opening a FIFO for reading waits for a writer; opening some
+ * character devices acts: a watchdog arms, a tape rewinds), and again after the open, as fstat()
+ * sees it, in case @path changed in between (opened with O_NONBLOCK, that open did not wait).
+ */
+static int refuse_kind(struct rl_engine *e, const char *path, mode_t mode)
+{
+	const char *what = S_ISDIR(mode)    ? "a directory"
+			   : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+			   : S_ISSOCK(mode) ? "a socket"
+			   : S_ISCHR(mode)
+			       ? "a character device (NVMe passthrough takes /dev/ngXnY)"
+			       : "of an unknown type";
+
+	if (S_ISREG(mode) || S_ISBLK(mode))
+		return 0;
+	return rl__error(e, S_ISDIR(mode) ? -EISDIR : -EINVAL,
+			 "%s: is %s, not a regular file or block device", path, what);
+}
+
 int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *uo,
 		 struct rl_file **out)
 {
 	struct rl_file_opts o = {.opts_size = sizeof(o)};
 	struct rl_file *f;
 	struct stat st;
-	int fd, ret, oflags = O_DIRECT | O_CLOEXEC;
+	int fd, ret, oflags = O_DIRECT | O_CLOEXEC | O_NONBLOCK;
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
 	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
-	if (o.flags & RL_FILE_CREATE)
+	if (stat(path, &st) == 0) {
+		ret = refuse_kind(e, path, st.st_mode);
+		if (ret)
+			return ret;
+	} else if (errno == ENOENT && (o.flags & RL_FILE_CREATE)) {
 		oflags |= O_CREAT;
-
+	}
 	fd = open(path, oflags, o.mode ? o.mode : 0644);
 	if (fd < 0) {
 		ret = -errno;
@@ -83,12 +108,13 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		ret = rl__error(e, -errno, "%s: %s", path, strerror(errno));
 		goto err_close;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = rl__error(e, -EISDIR, "%s: is a directory, not a file or block device", path);
+	ret = refuse_kind(e, path, st.st_mode);
+	if (ret)
 		goto err_close;
-	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		ret = rl__error(e, -EINVAL, "%s: not a regular file or block device", path);
+	/* I/O on a file opened O_NONBLOCK fails with EAGAIN where it would wait: clear it. */
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK)) {
+		ret = rl__error(e, -errno, "%s: F_SETFL: %s", path, strerror(errno));
 		goto err_close;
 	}
 	f = calloc(1, sizeof(*f));

@@ -50,6 +50,26 @@ int rl_nvme_resolve(const char *path, char *out, size_t outlen)
 }
 
 /*
+ * Open a character device without waiting: @path was a character device when it was looked at,
+ * but may be a FIFO now, whose open would wait for a writer. O_NONBLOCK makes that open return,
+ * fstat() says what was opened, and O_NONBLOCK is cleared again before any I/O.
+ */
+static int open_chr(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK), fl;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/*
  * The controller char device /dev/nvmeX of /dev/ngXnY: admin uring_cmds are refused (ENOTTY) on
  * namespace devices. X is the controller instance, or the subsystem's for a multipath head,
  * which is the same number on single-controller subsystems.
@@ -62,7 +82,7 @@ static int open_controller(const char *generic)
 	if (parse_ns_name(strrchr(generic, '/') + 1, "ng", &c, &n))
 		return -ENODEV;
 	snprintf(path, sizeof(path), "/dev/nvme%u", c);
-	return open(path, O_RDWR | O_CLOEXEC);
+	return open_chr(path);
 }
 
 /* Copy a space-padded Identify string, trimmed. */
@@ -247,9 +267,10 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 			      : strerror(-ret));
 		goto err_free;
 	}
-	fd = open(d->info.generic_path, O_RDWR | O_CLOEXEC);
+	fd = open_chr(d->info.generic_path);
 	if (fd < 0) {
-		ret = rl__error(e, -errno, "%s: %s", d->info.generic_path, strerror(errno));
+		ret = rl__error(e, fd, "%s: %s", d->info.generic_path,
+				fd == -ENODEV ? "not a character device" : strerror(-fd));
 		goto err_free;
 	}
 	d->t.name = (char *)path; /* for messages until rl__target_init() copies it */

@@ -44,9 +44,13 @@ struct rl_file_opts {
  * @opts: options, or NULL to open an existing file read-write.
  * @out:  the file, written only on success.
  *
+ * Anything but a regular file or block device (a FIFO, a socket, a character device) is refused
+ * before it is opened, and again, from fstat(), after an open with O_NONBLOCK: rl_file_open()
+ * never waits in open(2) for a FIFO's writer, even if @path changes in between.
+ *
  * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
- * file nor a block device, or O_DIRECT is not supported there; -ENFILE when the file region of
- * the fixed-file table is full. rl_engine_last_error() names the problem.
+ * file nor a block device, or O_DIRECT is not supported there; -ENOMEM; -ENFILE when the file
+ * region of the fixed-file table is full. rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,
 			   struct rl_file **out);

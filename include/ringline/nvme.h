@@ -82,9 +82,10 @@ RL_EXPORT int rl_nvme_resolve(const char *path, char *out, size_t outlen);
  * fixed-file table.
  * @path: /dev/ngXnY, or /dev/nvmeXnY (resolved with rl_nvme_resolve()).
  *
- * Return: 0; -ENODEV (not an NVMe namespace); -EOPNOTSUPP when the ring has no SQE128/CQE32
- * or, with RL_NVME_POLLED, no IOPOLL ring; -errno from open(2) or the Identify commands; -ENFILE
- * when the NVMe region of the fixed-file table is full. rl_engine_last_error() names the problem.
+ * Return: 0; -ENODEV (not an NVMe namespace, or not a character device when opened: a FIFO is
+ * refused, never waited on); -EOPNOTSUPP when the ring has no SQE128/CQE32 or, with
+ * RL_NVME_POLLED, no IOPOLL ring; -errno from open(2) or the Identify commands; -ENFILE when
+ * the NVMe region of the fixed-file table is full. rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opts *o,
 			   struct rl_nvme_dev **out);

@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What rl_file_open() and rl_target_open() refuse before open(2) can wait or do harm: a FIFO
+ * (opening one for reading waits for a writer), a socket, a character device.
+ */
+#include <sys/socket.h>
+#include <sys/un.h>
+
+#include "engine/internal.h"
+#include "helpers.h"
+
+TestSuite(file_open, .init = skip_unless_io_uring);
+
+Test(file_open, a_fifo_is_refused_without_waiting)
+{
+	struct rl_engine *e = engine_new(8);
+	struct rl_file_opts ro = {.opts_size = sizeof(ro), .flags = RL_FILE_RDONLY};
+	char dir[] = "/var/tmp/rl-fifo.XXXXXX", path[64];
+	struct rl_target *t;
+	struct rl_file *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	alarm(10); /* a wait in open() is a failure, not a hung test */
+	cr_assert_eq(rl_file_open(e, path, &ro, &f), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(e), "is a FIFO"), "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_open(e, path, NULL, &f), -EINVAL);
+	cr_assert_eq(rl_target_open(e, path, RL_TARGET_RDONLY, &t), -EINVAL);
+	/* Named like an NVMe generic device, it is still refused, by the NVMe backend too. */
+	snprintf(path, sizeof(path), "%s/ng0n1", dir);
+	cr_assert_eq(mkfifo(path, 0600), 0);
+	cr_assert_eq(rl_target_open(e, path, RL_TARGET_RDONLY, &t), -EINVAL);
+	cr_assert_eq(rl_target_open(e, path, RL_TARGET_PASSTHROUGH, &t), -ENODEV);
+	alarm(0);
+	cr_assert_eq(rl_engine_files_in_use(e), 0);
+	rl_engine_destroy(e);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fifo", dir);
+	unlink(path);
+	rmdir(dir);
+}
+
+Test(file_open, a_socket_or_character_device_is_refused)
+{
+	struct rl_engine *e = engine_new(8);
+	struct sockaddr_un sa = {.sun_family = AF_UNIX};
+	char dir[] = "/var/tmp/rl-sock.XXXXXX";
+	int s = socket(AF_UNIX, SOCK_STREAM, 0);
+	struct rl_file *f;
+
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/sock", dir);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_assert_eq(rl_file_open(e, sa.sun_path, NULL, &f), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(e), "is a socket"), "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_open(e, "/dev/zero", NULL, &f), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(e), "is a character device"), "%s",
+		  rl_engine_last_error(e));
+	rl_engine_destroy(e);
+	close(s);
+	unlink(sa.sun_path);
+	rmdir(dir);
+}
+
+/* The O_NONBLOCK that keeps open() from waiting is gone before any I/O. */
+Test(file_open, a_regular_file_does_io_as_before)
+{
+	struct rl_engine *e = engine_new(8);
+	char *path = make_file("/var/tmp", 64 << 10, 0x5a);
+	void *buf = rl_alloc_aligned(4096, 4096);
+	struct done d = {0};
+	struct rl_file *f;
+
+	cr_assert_eq(rl_file_open(e, path, NULL, &f), 0, "%s", rl_engine_last_error(e));
+	cr_assert_eq(fcntl(rl_file_target(f)->fd, F_GETFL) & O_NONBLOCK, 0);
+	cr_assert_eq(rl_file_read(f, buf, 4096, 0, done_cb, &d), 0);
+	drain(e);
+	cr_assert_eq(d.res, 4096);
+	cr_assert_eq(((unsigned char *)buf)[4095], 0x5a);
+	rl_engine_destroy(e);
+	rl_free_aligned(buf);
+	unlink(path);
+	free(path);
+}
