@@ -80,11 +80,13 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	struct rl_file_opts o = {.opts_size = sizeof(o)};
 	struct rl_file *f;
 	struct stat st;
+	bool excl;
 	int fd, ret, oflags = O_DIRECT | O_CLOEXEC | O_NONBLOCK;
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
 	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
+	excl = (o.flags & RL_FILE_EXCL) && !(o.flags & RL_FILE_RDONLY);
 	if (stat(path, &st) == 0) {
 		ret = refuse_kind(e, path, st.st_mode);
 		if (ret)
@@ -92,6 +94,13 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	} else if (errno == ENOENT && (o.flags & RL_FILE_CREATE)) {
 		oflags |= O_CREAT;
 	}
+	/*
+	 * Without O_CREAT, O_EXCL claims a block device (EBUSY while it is in use) and does nothing
+	 * else; with it, it means "create, never open", and what is created is a regular file.
+	 */
+	if (excl && !(oflags & O_CREAT))
+		oflags |= O_EXCL;
+
 	fd = open(path, oflags, o.mode ? o.mode : 0644);
 	if (fd < 0) {
 		ret = -errno;
@@ -102,6 +111,12 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 					 "%s: is a directory, not a file or block device", path);
 		if (ret == -EINVAL)
 			return rl__error(e, ret, "%s: O_DIRECT is not supported there", path);
+		if (ret == -EBUSY && excl)
+			return rl__error(e, ret,
+					 "%s: the block device is in use (a mounted file system, a "
+					 "RAID or device-mapper member, swap, or another exclusive "
+					 "opener): not opened for writing (RL_FILE_EXCL)",
+					 path);
 		return rl__error(e, ret, "%s: %s", path, strerror(-ret));
 	}
 	if (fstat(fd, &st)) {
@@ -111,6 +126,11 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	ret = refuse_kind(e, path, st.st_mode);
 	if (ret)
 		goto err_close;
+	if (excl && S_ISBLK(st.st_mode) && !(oflags & O_EXCL)) {
+		/* Created as a file a moment ago, a block device now: not claimed, so not used. */
+		ret = rl__error(e, -EBUSY, "%s: became a block device while being opened", path);
+		goto err_close;
+	}
 	/* I/O on a file opened O_NONBLOCK fails with EAGAIN where it would wait: clear it. */
 	ret = fcntl(fd, F_GETFL);
 	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK)) {
@@ -436,7 +456,8 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 	struct rl_file *f;
 	int ret;
 
-	o.flags = flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0;
+	o.flags = (flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0) |
+		  (flags & RL_TARGET_EXCL ? RL_FILE_EXCL : 0);
 	ret = rl_file_open(e, path, &o, &f);
 	if (!ret)
 		*out = &f->t;

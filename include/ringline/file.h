@@ -24,6 +24,14 @@ struct rl_file;
 
 #define RL_FILE_RDONLY (1u << 0) /* open read-only */
 #define RL_FILE_CREATE (1u << 1) /* create a regular file if missing */
+/*
+ * A block device opened for writing is opened with O_EXCL: refused with -EBUSY while it is in
+ * use (a mounted file system, a RAID or device-mapper member, swap, another exclusive opener),
+ * and, while open, it cannot be mounted. No effect on regular files or with RL_FILE_RDONLY.
+ * Not the default: threads that each open the same device for writing (one engine per thread)
+ * would refuse each other. The ringline tool sets it for every write unless told --force.
+ */
+#define RL_FILE_EXCL (1u << 3)
 
 /**
  * struct rl_file_opts - rl_file_open() options.
@@ -49,8 +57,9 @@ struct rl_file_opts {
  * never waits in open(2) for a FIFO's writer, even if @path changes in between.
  *
  * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
- * file nor a block device, or O_DIRECT is not supported there; -ENOMEM; -ENFILE when the file
- * region of the fixed-file table is full. rl_engine_last_error() names the problem.
+ * file nor a block device, or O_DIRECT is not supported there; -EBUSY with RL_FILE_EXCL for a
+ * block device in use; -ENOMEM; -ENFILE when the file region of the fixed-file table is full.
+ * rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,
 			   struct rl_file **out);

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * What rl_file_open() and rl_target_open() refuse before open(2) can wait or do harm: a FIFO
- * (opening one for reading waits for a writer), a socket, a character device.
+ * (opening one for reading waits for a writer), a socket, a character device; and, with
+ * RL_FILE_EXCL (RL_TARGET_EXCL), a block device in use when opened for writing.
  */
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -68,11 +69,13 @@ Test(file_open, a_regular_file_does_io_as_before)
 {
 	struct rl_engine *e = engine_new(8);
 	char *path = make_file("/var/tmp", 64 << 10, 0x5a);
+	struct rl_file_opts xo = {.opts_size = sizeof(xo), .flags = RL_FILE_EXCL};
 	void *buf = rl_alloc_aligned(4096, 4096);
 	struct done d = {0};
 	struct rl_file *f;
 
-	cr_assert_eq(rl_file_open(e, path, NULL, &f), 0, "%s", rl_engine_last_error(e));
+	/* RL_FILE_EXCL changes nothing for a regular file. */
+	cr_assert_eq(rl_file_open(e, path, &xo, &f), 0, "%s", rl_engine_last_error(e));
 	cr_assert_eq(fcntl(rl_file_target(f)->fd, F_GETFL) & O_NONBLOCK, 0);
 	cr_assert_eq(rl_file_read(f, buf, 4096, 0, done_cb, &d), 0);
 	drain(e);
@@ -82,4 +85,53 @@ Test(file_open, a_regular_file_does_io_as_before)
 	rl_free_aligned(buf);
 	unlink(path);
 	free(path);
+}
+
+Test(file_open, excl_refuses_a_block_device_in_use_for_writing)
+{
+	struct rl_engine *e;
+	struct rl_file_opts xo = {.opts_size = sizeof(xo), .flags = RL_FILE_EXCL};
+	struct rl_file_opts xro = {.opts_size = sizeof(xro),
+				   .flags = RL_FILE_EXCL | RL_FILE_RDONLY};
+	char *img, cmd[256], dev[64] = "";
+	struct rl_target *t;
+	struct rl_file *f, *g;
+	FILE *p;
+	int held;
+
+	if (!is_root())
+		cr_skip_test("attaching a loop device needs root");
+	e = engine_new(8);
+	img = make_file("/var/tmp", 8 << 20, 0);
+	snprintf(cmd, sizeof(cmd), "losetup --find --show --direct-io=on %s 2>/dev/null", img);
+	p = popen(cmd, "r");
+	if (!p || !fgets(dev, sizeof(dev), p) || pclose(p) != 0) {
+		unlink(img);
+		cr_skip_test("no loop device available");
+	}
+	dev[strcspn(dev, "\n")] = 0;
+
+	/* Free: claimed, and then held against another exclusive opener (a mount, mkfs). */
+	cr_assert_eq(rl_file_open(e, dev, &xo, &f), 0, "%s", rl_engine_last_error(e));
+	cr_assert_lt(open(dev, O_RDONLY | O_EXCL), 0, "the claim did not hold");
+	cr_assert_eq(errno, EBUSY);
+	cr_assert_eq(rl_file_close(f), 0);
+
+	/* In use: refused for writing, with the reason; reads and opens without the flag pass. */
+	held = open(dev, O_RDONLY | O_EXCL);
+	cr_assert_geq(held, 0, "%s", strerror(errno));
+	cr_assert_eq(rl_file_open(e, dev, &xo, &f), -EBUSY);
+	cr_assert(strstr(rl_engine_last_error(e), "in use"), "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_target_open(e, dev, RL_TARGET_EXCL, &t), -EBUSY);
+	cr_assert_eq(rl_file_open(e, dev, &xro, &f), 0, "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_open(e, dev, NULL, &g), 0, "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_close(f), 0);
+	cr_assert_eq(rl_file_close(g), 0);
+	close(held);
+	rl_engine_destroy(e);
+
+	snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
+	cr_assert_eq(system(cmd), 0);
+	unlink(img);
+	free(img);
 }
