@@ -139,7 +139,7 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		ret = -ENOMEM;
+		ret = rl__error(e, -ENOMEM, "%s: out of memory", path);
 		goto err_close;
 	}
 	f->blkdev = S_ISBLK(st.st_mode);

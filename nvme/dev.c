@@ -300,7 +300,7 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 				 "%s: polled I/O needs an engine created with iopoll", path);
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return -ENOMEM;
+		return rl__error(e, -ENOMEM, "%s: out of memory", path);
 	ret = rl_nvme_resolve(path, d->info.generic_path, sizeof(d->info.generic_path));
 	if (ret) {
 		rl__error(e, ret, "%s: %s", path,
