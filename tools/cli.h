@@ -3,10 +3,27 @@
 #ifndef RINGLINE_CLI_H
 #define RINGLINE_CLI_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Exit status: 0 success, 1 an I/O or runtime error, 2 a usage error. */
 enum { EXIT_IO = 1, EXIT_USAGE = 2 };
+
+/*
+ * Before anything else: give closed descriptors 0-2 a /dev/null that refuses their use (so no
+ * file the tool opens becomes its stdout), ignore SIGPIPE (a write to a closed pipe fails with
+ * EPIPE and is reported, as every other write error), and check stdout at exit: flushed and
+ * closed, a failure is exit status 1 (or the command's own failing status) and one line.
+ */
+void cli_init(void);
+
+/*
+ * Write @n bytes to stdout. Return: 0, or -1 with the error kept for the check at exit, which
+ * prints "ringline: write error: REASON" and makes the exit status 1: the caller stops and
+ * returns EXIT_IO without a message of its own.
+ */
+int cli_write_out(const void *buf, size_t n);
 
 /* Print "ringline: MESSAGE" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

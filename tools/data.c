@@ -57,7 +57,8 @@ static void usage(FILE *out, const struct verb *v)
 		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
 		"  -h, --help     show this text\n"
 		"\n"
-		"exit status: 0 success, 1 I/O or device error, 2 usage error\n",
+		"exit status: 0 success, 1 I/O or device error (a failed write to stdout too),\n"
+		"2 usage error\n",
 		v->name, v->args, v->what);
 }
 
@@ -141,10 +142,9 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 				(unsigned long long)(off + done + res));
 			ret = EXIT_IO;
 		}
-		if (!ret && fwrite(buf, 1, n, stdout) != n) {
-			cli_err("writing to stdout: %s", strerror(errno));
+		/* A failed stdout ends the copy; the check at exit says why, once. */
+		if (!ret && cli_write_out(buf, n))
 			ret = EXIT_IO;
-		}
 	}
 	rl_free_aligned(buf);
 	return ret;

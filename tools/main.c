@@ -29,12 +29,14 @@ static const char usage[] =
     "\n"
     "PATH and DEV are an NVMe namespace /dev/ngXnY (NVMe passthrough over io_uring),\n"
     "or a regular file or block device (O_DIRECT).\n"
-    "Exit status: 0 success, 1 I/O or runtime error, 2 usage error.\n";
+    "Exit status: 0 success, 1 I/O or runtime error (a failed write to stdout too),\n"
+    "2 usage error.\n";
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
 
+	cli_init();
 	if (!cmd) {
 		fputs(usage, stderr);
 		return EXIT_USAGE;
