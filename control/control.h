@@ -103,7 +103,8 @@ struct ctl_serve_report {
  * ctl_serve() - run the daemon until SIGTERM or SIGINT (blocked and read through a signalfd on
  * the ring), then shut down: stop the probes and the HTTP service, let in-flight reads complete,
  * close every target, check that no fixed-file slot is left, destroy the engine.
- * Return: 0 on a clean shutdown, 1 on a runtime error or a leak (messages on stderr).
+ * Return: 0 on a clean shutdown, 1 on a runtime error or a leak, 2 when @o->http.listen is not
+ * an address (messages on stderr).
  */
 int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep);
 

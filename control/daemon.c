@@ -69,6 +69,8 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 	ret = ctl_http_start(d.e, &o->http, &h);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(d.e));
+		if (ret == -EINVAL) /* not an address: a usage error */
+			status = 2;
 		goto shutdown;
 	}
 	for (i = 0; i < o->ndevs; i++) {

@@ -129,8 +129,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 	int c;
 
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, p->cmd)) != -1) {
 		switch (c) {
 		case 'r':
 			for (v = 0; v < sizeof(rw_names) / sizeof(rw_names[0]); v++)
@@ -214,8 +213,6 @@ static int parse_args(int argc, char **argv, struct params *p)
 			usage(stdout, p->cmd);
 			exit(0);
 		default:
-			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", p->cmd,
-				argv[optind - 1], p->cmd);
 			return -1;
 		}
 	}
@@ -235,10 +232,13 @@ static int parse_args(int argc, char **argv, struct params *p)
 	}
 	if (!p->batch)
 		p->batch = p->qd / 4 > 8 ? 8 : (p->qd / 4 ? p->qd / 4 : 1);
+	if (optind == argc) {
+		cli_err("%s: missing PATH (see 'ringline %s --help')", p->cmd, p->cmd);
+		return -1;
+	}
 	if (optind != argc - 1) {
-		cli_err(optind == argc ? "%s: missing PATH (see 'ringline %s --help')"
-				       : "%s: expected one PATH (see 'ringline %s --help')",
-			p->cmd, p->cmd);
+		cli_err("%s: unexpected argument '%s' after PATH (see 'ringline %s --help')",
+			p->cmd, argv[optind + 1], p->cmd);
 		return -1;
 	}
 	p->path = argv[optind];
@@ -285,7 +285,7 @@ static bool issue(struct slot *s)
 		ret = rl_target_read(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
 	if (ret) {
 		j->first_err = j->first_err ? j->first_err : ret;
-		cli_err("%s", rl_engine_last_error(j->e));
+		cli_lib_err(j->e, ret, p->path);
 		j->stopping = true;
 		return false;
 	}
@@ -331,7 +331,7 @@ static int open_target(struct job *j)
 
 	ret = rl_target_open(j->e, p->path, flags, &j->t);
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(j->e));
+		cli_lib_err(j->e, ret, p->path);
 		return EXIT_IO;
 	}
 	j->passthru = rl_target_kind(j->t) == RL_TARGET_KIND_NVME;
@@ -467,8 +467,10 @@ static int run(struct params *p)
 	if (p->listen) {
 		struct ctl_http_opts ho = {.listen = p->listen};
 
-		if (ctl_http_start(j.e, &ho, &http)) {
-			fprintf(stderr, "%s\n", rl_engine_last_error(j.e));
+		ret = ctl_http_start(j.e, &ho, &http);
+		if (ret) {
+			cli_lib_err(j.e, ret, p->listen);
+			status = ret == -EINVAL ? EXIT_USAGE : EXIT_IO; /* not an address */
 			goto out;
 		}
 		fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd,
@@ -501,7 +503,7 @@ static int run(struct params *p)
 			slots[i].buf_index = rl_engine_register_buffer(j.e, slots[i].buf, p->bs);
 			if (slots[i].buf_index < 0)
 				cli_err("warning: %s; buffers %u to %u are not registered",
-					rl_engine_last_error(j.e), i, p->qd - 1);
+					cli_lib_msg(j.e), i, p->qd - 1);
 		}
 	}
 

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "ringline.h"
 #include "cli.h"
 
 static int out_errno; /* errno of the first write to stdout that failed */
@@ -76,6 +77,23 @@ void cli_err(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
+void cli_lib_err(struct rl_engine *e, int ret, const char *what)
+{
+	const char *msg = rl_engine_last_error(e);
+
+	if (msg && *msg)
+		fprintf(stderr, "%s\n", msg);
+	else
+		cli_err("%s: %s", what, strerror(-ret));
+}
+
+const char *cli_lib_msg(struct rl_engine *e)
+{
+	const char *msg = rl_engine_last_error(e);
+
+	return strncmp(msg, "ringline: ", 10) ? msg : msg + 10;
+}
+
 int cli_parse_size(const char *s, uint64_t *out)
 {
 	unsigned long long v;
@@ -116,4 +134,60 @@ int cli_parse_size(const char *s, uint64_t *out)
 		return -EINVAL;
 	*out = (uint64_t)v << shift;
 	return 0;
+}
+
+int cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd)
+{
+	const struct option *o, *hit = NULL;
+	const char *arg, *name;
+	char others[256] = "";
+	int before = optind, c, matches = 0;
+	size_t len;
+
+	opterr = 0;
+	c = getopt_long(argc, argv, ":h", opts, NULL);
+	if (c != '?' && c != ':')
+		return c;
+	/*
+	 * The element at fault: getopt_long() moved past it, unless it stopped inside a cluster of
+	 * short options ("-xh"). Only a long option starts with "--"; a short one is optopt.
+	 */
+	arg = argv[optind > before ? optind - 1 : optind];
+	if (strncmp(arg, "--", 2)) {
+		if (c == ':')
+			cli_err("%s: option '-%c' needs an argument (see 'ringline %s --help')",
+				cmd, optopt, cmd);
+		else
+			cli_err("%s: unknown option '-%c' (see 'ringline %s --help')", cmd,
+				isprint(optopt) ? optopt : '?', cmd);
+		return '?';
+	}
+	name = arg + 2;
+	len = strcspn(name, "=");
+	for (o = opts; o->name; o++) {
+		if (strncmp(o->name, name, len))
+			continue;
+		if (strlen(o->name) == len) { /* an exact name is never ambiguous */
+			hit = o;
+			matches = 1;
+			break;
+		}
+		snprintf(others + strlen(others), sizeof(others) - strlen(others), "%s--%s",
+			 matches ? ", " : "", o->name);
+		hit = o;
+		matches++;
+	}
+	if (matches == 1 && c == ':')
+		cli_err("%s: option '--%s' needs an argument (see 'ringline %s --help')", cmd,
+			hit->name, cmd);
+	else if (matches == 1 && hit->has_arg == no_argument && name[len] == '=')
+		cli_err("%s: option '--%s' takes no argument (see 'ringline %s --help')", cmd,
+			hit->name, cmd);
+	else if (matches > 1)
+		cli_err("%s: option '--%.*s' is ambiguous: %s (see 'ringline %s --help')", cmd,
+			(int)len, name, others, cmd);
+	else
+		cli_err("%s: unknown option '--%.*s' (see 'ringline %s --help')", cmd, (int)len,
+			name, cmd);
+	return '?';
 }

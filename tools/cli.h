@@ -3,9 +3,12 @@
 #ifndef RINGLINE_CLI_H
 #define RINGLINE_CLI_H
 
+#include <getopt.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+
+struct rl_engine;
 
 /* Exit status: 0 success, 1 an I/O or runtime error, 2 a usage error. */
 enum { EXIT_IO = 1, EXIT_USAGE = 2 };
@@ -28,8 +31,24 @@ int cli_write_out(const void *buf, size_t n);
 /* Print "ringline: MESSAGE" on stderr. */
 void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/*
+ * Print what a library call that returned @ret left in rl_engine_last_error(), or, when it left
+ * nothing, "ringline: WHAT: strerror(-ret)".
+ */
+void cli_lib_err(struct rl_engine *e, int ret, const char *what);
+/* rl_engine_last_error() without its "ringline: ", to quote inside a message of the tool's own. */
+const char *cli_lib_msg(struct rl_engine *e);
+
 /* Parse a byte count with an optional binary suffix (k, m, g, t: 1024-based). 0 or -EINVAL. */
 int cli_parse_size(const char *s, uint64_t *out);
+
+/*
+ * getopt_long() for command @cmd, with -h as the only short option and no message of getopt's
+ * own. Return: the option, -1 after the last, or '?' after printing one line that names what
+ * was wrong: an unknown or ambiguous option, a missing argument, an argument to an option that
+ * takes none (the caller returns EXIT_USAGE). The caller sets optind to 1 before the first call.
+ */
+int cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd);
 
 int cmd_bench(int argc, char **argv);
 int cmd_lat(int argc, char **argv);

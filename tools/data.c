@@ -29,10 +29,11 @@ static const struct verb verbs[] = {
     {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)"},
     {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)"},
     {"trim", 2, "DEV OFFSET LENGTH",
-     "deallocate LENGTH bytes at OFFSET (NVMe Dataset "
-     "Management; punch hole on files)"},
+     "deallocate LENGTH bytes at OFFSET (NVMe Dataset Management; punch hole on files)"},
     {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)"},
 };
+
+static const char *const arg_names[] = {"DEV", "OFFSET", "LENGTH"};
 
 struct ctx {
 	struct rl_engine *e;
@@ -41,25 +42,27 @@ struct ctx {
 	bool passthru;
 };
 
+static const char raw_help[] =
+    "  --raw          NVMe: do not check the LBA range, let the device answer\n"
+    "                 (a range past the end completes with LBA Out of Range)\n";
+
 static void usage(FILE *out, const struct verb *v)
 {
-	fprintf(out,
-		"usage: ringline %s %s [--raw] [--passthrough]\n"
-		"\n"
-		"%s.\n"
-		"DEV is /dev/ngXnY (NVMe passthrough), a block device or a file (O_DIRECT).\n"
-		"OFFSET and LENGTH are bytes (suffixes k m g), multiples of the LBA size or of\n"
-		"the O_DIRECT alignment.\n"
-		"\n"
-		"options:\n"
-		"  --raw          NVMe: do not check the LBA range; let the device answer\n"
-		"                 (a range past the end completes with LBA Out of Range)\n"
-		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
-		"  -h, --help     show this text\n"
-		"\n"
-		"exit status: 0 success, 1 I/O or device error (a failed write to stdout too),\n"
-		"2 usage error\n",
-		v->name, v->args, v->what);
+	fprintf(out, "usage: ringline %s %s [--raw] [--passthrough]\n\n%s.\n", v->name, v->args,
+		v->what);
+	fputs("DEV is /dev/ngXnY (NVMe passthrough), a block device or a regular file (O_DIRECT).\n"
+	      "OFFSET and LENGTH are bytes (suffixes k m g t), multiples of the LBA size or of\n"
+	      "the O_DIRECT alignment.\n"
+	      "\n"
+	      "options:\n",
+	      out);
+	fputs(raw_help, out);
+	fputs("  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
+	      "  -h, --help     show this text\n"
+	      "\n"
+	      "exit status: 0 success, 1 I/O or device error (a failed write to stdout too),\n"
+	      "2 usage error\n",
+	      out);
 }
 
 static void on_done(void *arg, int res, uint64_t result)
@@ -68,14 +71,17 @@ static void on_done(void *arg, int res, uint64_t result)
 	*(int *)arg = res;
 }
 
-/* Wait for one submitted command; 0, or EXIT_IO after printing why it failed. */
+/*
+ * Wait for the command submitted with return value @ret. 0, or EXIT_IO (EXIT_USAGE for a
+ * request the library refused) after saying why.
+ */
 static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t off)
 {
 	char why[128];
 
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(c->e));
-		return EXIT_USAGE;
+		cli_lib_err(c->e, ret, c->path);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
 	}
 	while (rl_engine_inflight(c->e))
 		if ((ret = rl_engine_poll(c->e, 1, -1)) < 0) {
@@ -130,8 +136,10 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 	char *buf = rl_alloc_aligned(4096, chunk);
 	int res = 0, ret = 0;
 
-	if (!buf)
+	if (!buf) {
+		cli_err("out of memory for a %llu-byte buffer", (unsigned long long)chunk);
 		return EXIT_IO;
+	}
 	for (uint64_t done = 0; done < len && !ret; done += chunk) {
 		uint64_t n = len - done < chunk ? len - done : chunk;
 
@@ -222,14 +230,13 @@ int cmd_data(int argc, char **argv)
 	uint64_t off = 0, len = 0;
 	unsigned flags = 0;
 	bool raw = false;
-	int opt, ret, res = 0;
+	int opt, ret, res = 0, npos;
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[0], verbs[i].name))
 			v = &verbs[i];
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, v->name)) != -1) {
 		switch (opt) {
 		case 'r':
 			raw = true;
@@ -242,19 +249,28 @@ int cmd_data(int argc, char **argv)
 			usage(stdout, v);
 			return 0;
 		default:
-			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", v->name,
-				argv[optind - 1], v->name);
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1 + v->nargs) {
-		cli_err("usage: ringline %s %s", v->name, v->args);
+	npos = argc - optind;
+	if (npos != 1 + v->nargs) {
+		if (npos > 1 + v->nargs)
+			cli_err("%s: unexpected argument '%s' (usage: ringline %s %s)", v->name,
+				argv[optind + 1 + v->nargs], v->name, v->args);
+		else
+			cli_err("%s: missing %s (usage: ringline %s %s)", v->name, arg_names[npos],
+				v->name, v->args);
 		return EXIT_USAGE;
 	}
 	c.path = argv[optind];
-	if ((v->nargs >= 1 && cli_parse_size(argv[optind + 1], &off)) ||
-	    (v->nargs == 2 && (cli_parse_size(argv[optind + 2], &len) || len == 0))) {
-		cli_err("%s: OFFSET and LENGTH must be byte counts (LENGTH above 0)", v->name);
+	if (v->nargs >= 1 && cli_parse_size(argv[optind + 1], &off)) {
+		cli_err("%s: OFFSET '%s': expected a byte count (suffixes k m g t)", v->name,
+			argv[optind + 1]);
+		return EXIT_USAGE;
+	}
+	if (v->nargs == 2 && (cli_parse_size(argv[optind + 2], &len) || len == 0)) {
+		cli_err("%s: LENGTH '%s': expected a byte count above 0 (suffixes k m g t)",
+			v->name, argv[optind + 2]);
 		return EXIT_USAGE;
 	}
 	if (!strcmp(v->name, "read"))
@@ -266,7 +282,7 @@ int cmd_data(int argc, char **argv)
 	}
 	ret = rl_target_open(c.e, c.path, flags, &c.t);
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(c.e));
+		cli_lib_err(c.e, ret, c.path);
 		ret = EXIT_IO;
 		goto out;
 	}
