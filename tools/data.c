@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ringline.h"
@@ -16,6 +17,14 @@
 
 /* Largest single command: 1 MiB, or less when the device's transfer limit is lower. */
 #define CHUNK_MAX (1u << 20)
+
+/*
+ * Most of a pipe `write` holds in memory. A pipe's length is known only at its end, and nothing
+ * is written unless all of it fits, so a pipe is read whole first: at most this much (or the
+ * space from OFFSET to the end, if less). A regular file or block device on stdin has a size
+ * to check first, and is then copied a chunk at a time, whatever its size.
+ */
+#define PIPE_MAX (64u << 20)
 
 struct verb {
 	const char *name;
@@ -42,6 +51,13 @@ struct ctx {
 	bool passthru;
 };
 
+static const char write_note[] =
+    "Nothing is written unless all of stdin fits between OFFSET and the end of DEV and\n"
+    "is a whole number of blocks. A regular file or block device on stdin is checked by\n"
+    "its size first, then copied 1 MiB at a time (if it changes size meanwhile, what was\n"
+    "copied stays). Other input (a pipe) is read whole into memory first, at most %u MiB:\n"
+    "redirect a larger input from a file.\n";
+
 static const char raw_help[] =
     "  --raw          NVMe: do not check the LBA range, let the device answer\n"
     "                 (a range past the end completes with LBA Out of Range)\n";
@@ -50,6 +66,8 @@ static void usage(FILE *out, const struct verb *v)
 {
 	fprintf(out, "usage: ringline %s %s [--raw] [--passthrough]\n\n%s.\n", v->name, v->args,
 		v->what);
+	if (!strcmp(v->name, "write"))
+		fprintf(out, write_note, PIPE_MAX >> 20);
 	fputs("DEV is /dev/ngXnY (NVMe passthrough), a block device or a regular file (O_DIRECT).\n"
 	      "OFFSET and LENGTH are bytes (suffixes k m g t), multiples of the LBA size or of\n"
 	      "the O_DIRECT alignment.\n"
@@ -72,10 +90,10 @@ static void on_done(void *arg, int res, uint64_t result)
 }
 
 /*
- * Wait for the command submitted with return value @ret. 0, or EXIT_IO (EXIT_USAGE for a
- * request the library refused) after saying why.
+ * Wait for the command submitted with return value @ret, which was to move @len bytes (0: not
+ * a transfer). 0, or EXIT_IO (EXIT_USAGE for a request the library refused) after saying why.
  */
-static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t off)
+static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t off, uint64_t len)
 {
 	char why[128];
 
@@ -94,6 +112,13 @@ static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t
 		else
 			snprintf(why, sizeof(why), "%s", strerror(-*res));
 		cli_err("%s: %s at offset %llu: %s", c->path, what, (unsigned long long)off, why);
+		return EXIT_IO;
+	}
+	/* O_DIRECT returns the bytes moved: fewer is a failure here, never a success. */
+	if (len && !c->passthru && (uint64_t)*res != len) {
+		cli_err("%s: short %s at offset %llu: %d of %llu bytes%s", c->path, what,
+			(unsigned long long)off, *res, (unsigned long long)len,
+			strcmp(what, "read") ? "" : " (the file ends there)");
 		return EXIT_IO;
 	}
 	return 0;
@@ -144,12 +169,7 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 		uint64_t n = len - done < chunk ? len - done : chunk;
 
 		ret = wait_one(c, rl_target_read(c->t, buf, n, off + done, on_done, &res), &res,
-			       "read", off + done);
-		if (!ret && !c->passthru && (uint64_t)res != n) {
-			cli_err("%s: short read at offset %llu: the file ends there", c->path,
-				(unsigned long long)(off + done + res));
-			ret = EXIT_IO;
-		}
+			       "read", off + done, n);
 		/* A failed stdout ends the copy; the check at exit says why, once. */
 		if (!ret && cli_write_out(buf, n))
 			ret = EXIT_IO;
@@ -158,28 +178,113 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 	return ret;
 }
 
-/* Read all of stdin first, so a length that is not whole blocks writes nothing at all. */
+/* Read up to @n bytes of stdin into @buf, fewer only at its end. Return: bytes, or -errno. */
+static ssize_t read_in(char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(0, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* stdin's bytes from its position to its end, if it is a regular file or block device; or -1. */
+static int64_t input_size(void)
+{
+	struct stat st;
+	off_t pos, end;
+
+	if (fstat(0, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return -1;
+	pos = lseek(0, 0, SEEK_CUR);
+	end = pos < 0 ? -1 : lseek(0, 0, SEEK_END);
+	if (end < 0 || lseek(0, pos, SEEK_SET) != pos)
+		return -1;
+	return end > pos ? end - pos : 0;
+}
+
+/*
+ * A pipe (or a terminal, a socket, a character device) on stdin: read it whole into *@data
+ * first, at most @limit bytes. Return: its length, @limit + 1 if there is more, or -errno.
+ */
+static int64_t slurp_stdin(char **data, uint64_t limit)
+{
+	uint64_t cap = limit < (1u << 20) ? limit + 1 : 1u << 20, len = 0;
+	char *p = malloc(cap), *bigger;
+	ssize_t n;
+
+	if (!p)
+		return -ENOMEM;
+	for (;;) {
+		n = read_in(p + len, cap - len);
+		if (n < 0) {
+			free(p);
+			return n;
+		}
+		len += (uint64_t)n;
+		if (len < cap || cap == limit + 1)
+			break;
+		/* Grow towards limit + 1 bytes: one more than fits says "too much". */
+		cap = cap * 2 < limit + 1 ? cap * 2 : limit + 1;
+		bigger = realloc(p, cap);
+		if (!bigger) {
+			free(p);
+			return -ENOMEM;
+		}
+		p = bigger;
+	}
+	*data = p;
+	return (int64_t)len;
+}
+
 static int do_write(struct ctx *c, uint64_t off, bool raw)
 {
-	size_t cap = 1 << 20, len = 0, n;
-	uint64_t chunk = chunk_size(c);
-	char *data = malloc(cap), *buf = rl_alloc_aligned(4096, chunk);
-	int res = 0, ret = EXIT_IO;
+	uint64_t chunk = chunk_size(c), size = rl_target_size(c->t), space, len, limit;
+	char *data = NULL, *buf = rl_alloc_aligned(4096, chunk);
+	int64_t have = input_size();
+	int res = 0, ret;
+	ssize_t n;
 
-	if (!data || !buf)
+	if (!buf) {
+		cli_err("out of memory for a %llu-byte buffer", (unsigned long long)chunk);
+		return EXIT_IO;
+	}
+	ret = check_range(c, off, 0, raw);
+	if (ret)
 		goto out;
-	while ((n = fread(data + len, 1, cap - len, stdin)) > 0) {
-		len += n;
-		if (len == cap) {
-			char *bigger = realloc(data, cap *= 2);
-
-			if (!bigger)
-				goto out;
-			data = bigger;
+	/* --raw (NVMe): the device refuses what is past its end, ringline only bounds memory. */
+	space = raw ? UINT64_MAX : size - off;
+	if (have < 0) {
+		limit = space < PIPE_MAX ? space : PIPE_MAX;
+		have = slurp_stdin(&data, limit);
+		if (have < 0) {
+			cli_err("reading stdin: %s", strerror((int)-have));
+			ret = EXIT_IO;
+			goto out;
+		}
+		if ((uint64_t)have > limit && limit < space) {
+			cli_err("%s: stdin, not a regular file, holds more than %u MiB, the most "
+				"ringline write buffers: redirect it from a file (< FILE)",
+				c->path, PIPE_MAX >> 20);
+			ret = EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (ferror(stdin)) {
-		cli_err("reading stdin: %s", strerror(errno));
+	len = (uint64_t)have;
+	if (len > space) {
+		cli_err("%s: stdin holds more than the %llu bytes from offset %llu to the end: "
+			"nothing written",
+			c->path, (unsigned long long)space, (unsigned long long)off);
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (len == 0) {
@@ -191,9 +296,20 @@ static int do_write(struct ctx *c, uint64_t off, bool raw)
 	for (uint64_t done = 0; done < len && !ret; done += chunk) {
 		uint64_t k = len - done < chunk ? len - done : chunk;
 
-		memcpy(buf, data + done, k);
+		if (data) {
+			memcpy(buf, data + done, k);
+		} else if ((n = read_in(buf, k)) != (ssize_t)k) {
+			cli_err(
+			    "%s: stdin %s after %llu of its %llu bytes; the blocks before offset "
+			    "%llu are written",
+			    c->path, n < 0 ? strerror((int)-n) : "ended",
+			    (unsigned long long)(done + (n > 0 ? (uint64_t)n : 0)),
+			    (unsigned long long)len, (unsigned long long)(off + done));
+			ret = EXIT_IO;
+			break;
+		}
 		ret = wait_one(c, rl_target_write(c->t, buf, k, off + done, on_done, &res), &res,
-			       "write", off + done);
+			       "write", off + done, k);
 	}
 out:
 	free(data);
@@ -212,7 +328,7 @@ static int do_range(struct ctx *c, bool trim, uint64_t off, uint64_t len)
 
 		ret = trim ? rl_target_trim(c->t, off + done, n, on_done, &res)
 			   : rl_target_write_zeroes(c->t, off + done, n, on_done, &res);
-		ret = wait_one(c, ret, &res, trim ? "trim" : "zeroes", off + done);
+		ret = wait_one(c, ret, &res, trim ? "trim" : "zeroes", off + done, 0);
 	}
 	return ret;
 }
@@ -303,7 +419,7 @@ int cmd_data(int argc, char **argv)
 		ret = do_range(&c, true, off, len);
 		break;
 	default:
-		ret = wait_one(&c, rl_target_flush(c.t, on_done, &res), &res, "flush", 0);
+		ret = wait_one(&c, rl_target_flush(c.t, on_done, &res), &res, "flush", 0, 0);
 	}
 out:
 	rl_engine_destroy(c.e);
