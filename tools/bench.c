@@ -36,6 +36,7 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
+	bool force;	    /* --force: write to a block device in use */
 	const char *listen; /* serve the HTTP endpoints while running */
 };
 
@@ -77,6 +78,9 @@ static void usage(FILE *out, const char *cmd)
 		"options:\n"
 		"  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
 		"                 (default randread). Writes overwrite PATH's data.\n"
+		"  --force        write even to a block device in use (mounted, or held by\n"
+		"                 another program): without it, writes open it exclusively\n"
+		"                 (O_EXCL) and refuse it then\n"
 		"  --bs N         block size in bytes, suffixes k m g (default 4k); a multiple of\n"
 		"                 PATH's O_DIRECT alignment\n"
 		"  --qd N         commands in flight, 1..%d (default %d)\n"
@@ -114,14 +118,23 @@ static void usage(FILE *out, const char *cmd)
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},    {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},    {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},	     {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},	     {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'}, {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},  {0},
+	    {"rw", required_argument, NULL, 'r'},
+	    {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},
+	    {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},
+	    {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},
+	    {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},
+	    {"force", no_argument, NULL, 'f'},
+	    {0},
 	};
 	bool have_time = false;
 	uint64_t v;
@@ -208,6 +221,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 			break;
 		case 'L':
 			p->listen = optarg;
+			break;
+		case 'f':
+			p->force = true;
 			break;
 		case 'h':
 			usage(stdout, p->cmd);
@@ -329,11 +345,9 @@ static int open_target(struct job *j)
 	uint64_t fsize, range;
 	int ret;
 
-	ret = rl_target_open(j->e, p->path, flags, &j->t);
-	if (ret) {
-		cli_lib_err(j->e, ret, p->path);
-		return EXIT_IO;
-	}
+	ret = cli_open_target(j->e, p->path, flags, p->force, &j->t);
+	if (ret)
+		return ret;
 	j->passthru = rl_target_kind(j->t) == RL_TARGET_KIND_NVME;
 	if (p->poll && !j->passthru) {
 		cli_err("%s: --poll applies to NVMe passthrough only", p->path);

@@ -191,3 +191,22 @@ int cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd
 			name, cmd);
 	return '?';
 }
+
+int cli_open_target(struct rl_engine *e, const char *path, unsigned flags, bool force,
+		    struct rl_target **out)
+{
+	int ret;
+
+	if (!(flags & RL_TARGET_RDONLY) && !force)
+		flags |= RL_TARGET_EXCL;
+	ret = rl_target_open(e, path, flags, out);
+	if (!ret)
+		return 0;
+	if (ret == -EBUSY && (flags & RL_TARGET_EXCL))
+		cli_err("%s: in use (a mounted file system, or another program holds it): writing "
+			"could corrupt it; --force writes anyway",
+			path);
+	else
+		cli_lib_err(e, ret, path);
+	return EXIT_IO;
+}

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 struct rl_engine;
+struct rl_target;
 
 /* Exit status: 0 success, 1 an I/O or runtime error, 2 a usage error. */
 enum { EXIT_IO = 1, EXIT_USAGE = 2 };
@@ -49,6 +50,15 @@ int cli_parse_size(const char *s, uint64_t *out);
  * takes none (the caller returns EXIT_USAGE). The caller sets optind to 1 before the first call.
  */
 int cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd);
+
+/*
+ * Open @path as rl_target_open() does, exclusively for writing unless @force: a block device
+ * opened for writing (no RL_TARGET_RDONLY in @flags) is refused while it is in use, mounted or
+ * otherwise, and so is an NVMe namespace whose block device is (RL_TARGET_EXCL). Prints why it
+ * failed. Return: 0, or EXIT_IO.
+ */
+int cli_open_target(struct rl_engine *e, const char *path, unsigned flags, bool force,
+		    struct rl_target **out);
 
 int cmd_bench(int argc, char **argv);
 int cmd_lat(int argc, char **argv);

@@ -31,15 +31,16 @@ struct verb {
 	int nargs; /* positional arguments after DEV */
 	const char *args;
 	const char *what;
+	bool writes; /* changes data: a block device is opened exclusively unless --force */
 };
 
 static const struct verb verbs[] = {
-    {"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout"},
-    {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)"},
-    {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)"},
+    {"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout", false},
+    {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)", true},
+    {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)", true},
     {"trim", 2, "DEV OFFSET LENGTH",
-     "deallocate LENGTH bytes at OFFSET (NVMe Dataset Management; punch hole on files)"},
-    {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)"},
+     "deallocate LENGTH bytes at OFFSET (NVMe Dataset Management; punch hole on files)", true},
+    {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)", false},
 };
 
 static const char *const arg_names[] = {"DEV", "OFFSET", "LENGTH"};
@@ -59,13 +60,19 @@ static const char write_note[] =
     "redirect a larger input from a file.\n";
 
 static const char raw_help[] =
-    "  --raw          NVMe: do not check the LBA range, let the device answer\n"
+    "  --raw          NVMe only: do not check the LBA range, let the device answer\n"
     "                 (a range past the end completes with LBA Out of Range)\n";
+
+static const char force_help[] =
+    "  --force        write to a block device even while it is in use (mounted, or\n"
+    "                 held by another program); without it, ringline opens it\n"
+    "                 exclusively (O_EXCL) and refuses it then. On NVMe it claims the\n"
+    "                 namespace's block device /dev/nvmeXnY the same way\n";
 
 static void usage(FILE *out, const struct verb *v)
 {
-	fprintf(out, "usage: ringline %s %s [--raw] [--passthrough]\n\n%s.\n", v->name, v->args,
-		v->what);
+	fprintf(out, "usage: ringline %s %s%s%s [--passthrough]\n\n%s.\n", v->name, v->args,
+		v->nargs ? " [--raw]" : "", v->writes ? " [--force]" : "", v->what);
 	if (!strcmp(v->name, "write"))
 		fprintf(out, write_note, PIPE_MAX >> 20);
 	fputs("DEV is /dev/ngXnY (NVMe passthrough), a block device or a regular file (O_DIRECT).\n"
@@ -74,7 +81,10 @@ static void usage(FILE *out, const struct verb *v)
 	      "\n"
 	      "options:\n",
 	      out);
-	fputs(raw_help, out);
+	if (v->nargs)
+		fputs(raw_help, out);
+	if (v->writes)
+		fputs(force_help, out);
 	fputs("  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
 	      "  -h, --help     show this text\n"
 	      "\n"
@@ -337,6 +347,7 @@ int cmd_data(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"raw", no_argument, NULL, 'r'},
+	    {"force", no_argument, NULL, 'f'},
 	    {"passthrough", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -345,7 +356,7 @@ int cmd_data(int argc, char **argv)
 	struct ctx c = {0};
 	uint64_t off = 0, len = 0;
 	unsigned flags = 0;
-	bool raw = false;
+	bool raw = false, force = false;
 	int opt, ret, res = 0, npos;
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
@@ -357,6 +368,9 @@ int cmd_data(int argc, char **argv)
 		case 'r':
 			raw = true;
 			flags |= RL_TARGET_RAW;
+			break;
+		case 'f':
+			force = true;
 			break;
 		case 'p':
 			flags |= RL_TARGET_PASSTHROUGH;
@@ -378,6 +392,16 @@ int cmd_data(int argc, char **argv)
 				v->name, v->args);
 		return EXIT_USAGE;
 	}
+	if (raw && !v->nargs) {
+		cli_err("%s: --raw applies to commands with a range (read, write, zeroes, trim)",
+			v->name);
+		return EXIT_USAGE;
+	}
+	if (force && !v->writes) {
+		cli_err("%s: --force applies to commands that write (write, zeroes, trim)",
+			v->name);
+		return EXIT_USAGE;
+	}
 	c.path = argv[optind];
 	if (v->nargs >= 1 && cli_parse_size(argv[optind + 1], &off)) {
 		cli_err("%s: OFFSET '%s': expected a byte count (suffixes k m g t)", v->name,
@@ -389,20 +413,29 @@ int cmd_data(int argc, char **argv)
 			v->name, argv[optind + 2]);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(v->name, "read"))
+	/* Flush needs no write access: fdatasync works on a read-only descriptor. */
+	if (!v->writes)
 		flags |= RL_TARGET_RDONLY;
 	ret = rl_engine_create(NULL, &c.e);
 	if (ret) {
 		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
 		return EXIT_IO;
 	}
-	ret = rl_target_open(c.e, c.path, flags, &c.t);
-	if (ret) {
-		cli_lib_err(c.e, ret, c.path);
-		ret = EXIT_IO;
+	ret = cli_open_target(c.e, c.path, flags, force, &c.t);
+	if (ret)
+		goto out;
+	c.passthru = rl_target_kind(c.t) == RL_TARGET_KIND_NVME;
+	/*
+	 * A file's end is ringline's own check: without it a write grows the file and zeroes
+	 * allocate past its end. Only an NVMe device has a range check to leave it to.
+	 */
+	if (raw && !c.passthru) {
+		cli_err("%s: --raw applies to NVMe namespaces only: a file or block device has no "
+			"device-side range check to leave it to",
+			c.path);
+		ret = EXIT_USAGE;
 		goto out;
 	}
-	c.passthru = rl_target_kind(c.t) == RL_TARGET_KIND_NVME;
 	if (v->nargs == 2 && (ret = check_range(&c, off, len, raw)))
 		goto out;
 	switch (v->name[0]) {

@@ -28,7 +28,9 @@ static const char usage[] =
     "  version                  print the version\n"
     "\n"
     "PATH and DEV are an NVMe namespace /dev/ngXnY (NVMe passthrough over io_uring),\n"
-    "or a regular file or block device (O_DIRECT).\n"
+    "or a regular file or block device (O_DIRECT); nothing else (a FIFO, a socket, another\n"
+    "character device) is opened. Commands that write open a block device exclusively and\n"
+    "refuse one in use (mounted) unless given --force.\n"
     "Exit status: 0 success, 1 I/O or runtime error (a failed write to stdout too),\n"
     "2 usage error.\n";
 

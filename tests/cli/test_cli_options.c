@@ -66,6 +66,7 @@ static const struct bad bad[] = {
     {{"read", F, "zero", "4096"}, "read: OFFSET 'zero'"},
     {{"read", F, "0", "0"}, "read: LENGTH '0'"},
     {{"read", F, "0", "4096x"}, "read: LENGTH '4096x'"},
+    {{"read", F, "0", "4096", "--force"}, "read: --force applies to commands that write"},
     {{"read", F, "0", "4096", "--frobnicate"}, "read: unknown option '--frobnicate'"},
     {{"read", F, "0", "4096", "--raw=1"}, "read: option '--raw' takes no argument"},
     {{"write"}, "write: missing DEV"},
@@ -81,6 +82,8 @@ static const struct bad bad[] = {
     {{"trim", F, "0", "4k", "4k"}, "trim: unexpected argument '4k'"},
     {{"flush"}, "flush: missing DEV"},
     {{"flush", F, "extra"}, "flush: unexpected argument 'extra'"},
+    {{"flush", F, "--raw"}, "flush: --raw applies to commands with a range"},
+    {{"flush", F, "--force"}, "flush: --force applies to commands that write"},
     /* serve */
     {{"serve", F}, "serve: --listen ADDR is required"},
     {{"serve", "--listen", "127.0.0.1:0"}, "serve: expected at least one DEV"},
