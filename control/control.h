@@ -67,6 +67,11 @@ void ctl_probe_stop(struct ctl_probe *p);
 bool ctl_probe_busy(const struct ctl_probe *p);
 /* ctl_probe_reads() - reads completed (successful or not). */
 uint64_t ctl_probe_reads(const struct ctl_probe *p);
+/*
+ * ctl_probe_errors() - reads that failed: an error, or fewer bytes than asked (the file shrank
+ * under the probe), which the target's counters take for a success of that many bytes.
+ */
+uint64_t ctl_probe_errors(const struct ctl_probe *p);
 /* ctl_probe_free() - free a stopped probe that is no longer busy. */
 void ctl_probe_free(struct ctl_probe *p);
 
@@ -91,12 +96,14 @@ struct ctl_serve_opts {
  * @files_in_use:  fixed-file slots still registered (0 when nothing leaked).
  * @inflight:      commands still in flight (0: every probe read completed or was reaped).
  * @probe_reads:   probe reads completed.
+ * @probe_errors:  probe reads that failed or came back short.
  */
 struct ctl_serve_report {
 	int signo;
 	unsigned files_in_use;
 	unsigned inflight;
 	uint64_t probe_reads;
+	uint64_t probe_errors;
 };
 
 /*
