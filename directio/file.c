@@ -85,6 +85,9 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
+	if ((o.flags & RL_FILE_POLLED) && !(e->features & RL_FEAT_IOPOLL))
+		return rl__error(e, -EOPNOTSUPP,
+				 "%s: polled I/O needs an engine created with iopoll", path);
 	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
 	excl = (o.flags & RL_FILE_EXCL) && !(o.flags & RL_FILE_RDONLY);
 	if (stat(path, &st) == 0) {
@@ -157,7 +160,8 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		f->size = o.size;
 	}
 	discover_alignment(f, fd);
-	ret = rl__target_init(&f->t, &file_ops, e, path, fd, RL_REGION_FILE, false);
+	ret = rl__target_init(&f->t, &file_ops, e, path, fd, RL_REGION_FILE,
+			      o.flags & RL_FILE_POLLED);
 	if (ret)
 		goto err_free;
 	*out = f;
@@ -348,7 +352,8 @@ int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 
-	c = rl__cmd_begin(&f->t, RL_OP_FLUSH, 0, cb, arg, &sqe);
+	/* An IOPOLL ring carries only reads and writes: a polled file syncs on the other ring. */
+	c = rl__cmd_begin_on(&f->t, &f->t.e->ring, RL_OP_FLUSH, 0, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
 	io_uring_prep_fsync(sqe, (int)f->t.findex, datasync ? IORING_FSYNC_DATASYNC : 0);
@@ -365,7 +370,7 @@ static int submit_fallocate(struct rl_file *f, enum rl_op op, int mode, uint64_t
 
 	if (ret)
 		return ret;
-	c = rl__cmd_begin(&f->t, op, 0, cb, arg, &sqe);
+	c = rl__cmd_begin_on(&f->t, &f->t.e->ring, op, 0, cb, arg, &sqe); /* as in fsync */
 	if (!c)
 		return -EBUSY;
 	io_uring_prep_fallocate(sqe, (int)f->t.findex, mode, off, len);
@@ -457,6 +462,7 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 	int ret;
 
 	o.flags = (flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0) |
+		  (flags & RL_TARGET_POLLED ? RL_FILE_POLLED : 0) |
 		  (flags & RL_TARGET_EXCL ? RL_FILE_EXCL : 0);
 	ret = rl_file_open(e, path, &o, &f);
 	if (!ret)

@@ -202,11 +202,16 @@ int cli_open_target(struct rl_engine *e, const char *path, unsigned flags, bool 
 	ret = rl_target_open(e, path, flags, out);
 	if (!ret)
 		return 0;
+	cli_open_error(e, path, flags, ret);
+	return EXIT_IO;
+}
+
+void cli_open_error(struct rl_engine *e, const char *path, unsigned flags, int ret)
+{
 	if (ret == -EBUSY && (flags & RL_TARGET_EXCL))
 		cli_err("%s: in use (a mounted file system, or another program holds it): writing "
 			"could corrupt it; --force writes anyway",
 			path);
 	else
 		cli_lib_err(e, ret, path);
-	return EXIT_IO;
 }

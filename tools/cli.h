@@ -59,6 +59,8 @@ int cli_getopt(int argc, char **argv, const struct option *opts, const char *cmd
  */
 int cli_open_target(struct rl_engine *e, const char *path, unsigned flags, bool force,
 		    struct rl_target **out);
+/* Print why rl_target_open(@e, @path, @flags) returned @ret, as cli_open_target() does. */
+void cli_open_error(struct rl_engine *e, const char *path, unsigned flags, int ret);
 
 int cmd_bench(int argc, char **argv);
 int cmd_lat(int argc, char **argv);

@@ -79,9 +79,13 @@ int cmd_identify(int argc, char **argv)
 	    "Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
 	    "and metadata size of the format in use, size, capacity and utilisation in blocks,\n"
 	    "MDTS, model, serial and firmware.\n"
+	    "\n"
+	    "options:\n"
 	    "  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, nsze, ncap,\n"
 	    "              nuse, capacity_bytes, mdts_bytes, max_transfer_bytes, dlfeat, model,\n"
 	    "              serial, firmware, device, generic_device\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
 	    "exit status: 0 success, 1 device error, 2 usage error\n";
 	struct rl_engine *e;
 	struct rl_nvme_dev *d;
@@ -126,6 +130,11 @@ int cmd_health(int argc, char **argv)
 	    "Read the SMART / Health log (Get Log Page 0x02) of an NVMe controller through an\n"
 	    "admin passthrough command on the engine's ring. Field names follow nvme-cli's\n"
 	    "smart-log; temperature is in Kelvin.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      one JSON object of the same fields\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
 	    "exit status: 0 success, 1 device error, 2 usage error\n";
 	struct nvme_smart_log *log = NULL;
 	struct rl_engine *e;
@@ -188,6 +197,11 @@ int cmd_list(int argc, char **argv)
 	    "\n"
 	    "List NVMe namespaces with their generic char devices (/dev/ngXnY, the ones\n"
 	    "passthrough uses), block devices, model, size and LBA format.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      one JSON array, an object per namespace\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
 	    "exit status: 0 success (also when there are none), 1 error, 2 usage error\n";
 	struct json_object *arr;
 	struct dirent **names = NULL;

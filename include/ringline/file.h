@@ -25,6 +25,16 @@ struct rl_file;
 #define RL_FILE_RDONLY (1u << 0) /* open read-only */
 #define RL_FILE_CREATE (1u << 1) /* create a regular file if missing */
 /*
+ * Reads and writes on the engine's IOPOLL ring (needs opts.iopoll): completions are polled for,
+ * not signalled by an interrupt, as for RL_NVME_POLLED. Flush, zeroes and trim still go to the
+ * interrupt ring (IOPOLL carries only reads and writes). Polling needs a device whose driver
+ * has poll queues (nvme poll_queues=N; /sys/block/DEV/queue/io_poll reads 1), reached through
+ * O_DIRECT on the block device or a file system that polls (ext4, xfs). Elsewhere the kernel
+ * completes the I/O by interrupt on the same ring (Linux 6.1) or fails it with -EOPNOTSUPP
+ * (newer kernels, and tmpfs on every kernel).
+ */
+#define RL_FILE_POLLED (1u << 2)
+/*
  * A block device opened for writing is opened with O_EXCL: refused with -EBUSY while it is in
  * use (a mounted file system, a RAID or device-mapper member, swap, another exclusive opener),
  * and, while open, it cannot be mounted. No effect on regular files or with RL_FILE_RDONLY.
@@ -57,8 +67,9 @@ struct rl_file_opts {
  * never waits in open(2) for a FIFO's writer, even if @path changes in between.
  *
  * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
- * file nor a block device, or O_DIRECT is not supported there; -EBUSY with RL_FILE_EXCL for a
- * block device in use; -ENOMEM; -ENFILE when the file region of the fixed-file table is full.
+ * file nor a block device, or O_DIRECT is not supported there; -EOPNOTSUPP for RL_FILE_POLLED on
+ * an engine without an IOPOLL ring; -EBUSY with RL_FILE_EXCL for a block device in use; -ENOMEM;
+ * -ENFILE when the file region of the fixed-file table is full.
  * rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,

@@ -11,6 +11,7 @@ struct ctx {
 	void *buf;
 	int calls;
 	int resubmits;
+	uint64_t lat;
 };
 
 static void resubmit_cb(void *arg, int res, uint64_t result)
@@ -215,6 +216,51 @@ Test(completion, a_command_is_timed_from_its_submission)
 	cr_assert_leq(rl_hist_max(st.lat), run_ns, "timed from queueing: %llu ns, run %llu ns",
 		      (unsigned long long)rl_hist_max(st.lat), (unsigned long long)run_ns);
 	rl_engine_destroy(e);
+	rl_free_aligned(c.buf);
+	unlink(path);
+	free(path);
+}
+
+static void latency_cb(void *arg, int res, uint64_t result)
+{
+	struct ctx *c = arg;
+
+	(void)res, (void)result;
+	c->calls++;
+	c->lat = rl_engine_cmd_latency(c->e);
+}
+
+/* A callback reads its command's latency: the value the target's histogram recorded. */
+Test(completion, a_callback_reads_the_latency_its_histogram_recorded)
+{
+	struct rl_engine_opts o;
+	char *path = make_file("/var/tmp", 8192, 'z');
+	struct ctx c = {.buf = rl_alloc_aligned(4096, 4096)};
+	struct rl_op_stats st;
+
+	for (int no_latency = 0; no_latency <= 1; no_latency++) {
+		rl_engine_opts_init(&o);
+		o.no_latency = no_latency;
+		cr_assert_eq(rl_engine_create(&o, &c.e), 0);
+		cr_assert_eq(rl_file_open(c.e, path, NULL, &c.f), 0, "%s",
+			     rl_engine_last_error(c.e));
+		c.calls = 0;
+		cr_assert_eq(rl_file_read(c.f, c.buf, 4096, 0, latency_cb, &c), 0);
+		cr_assert_eq(rl_engine_run(c.e), 0);
+		cr_assert_eq(c.calls, 1);
+		cr_assert_eq(rl_target_stats(rl_file_target(c.f), RL_OP_READ, &st), 0);
+		if (no_latency) {
+			cr_assert_eq(c.lat, 0, "an untimed engine reported %llu ns",
+				     (unsigned long long)c.lat);
+		} else {
+			cr_assert_gt(c.lat, 0);
+			/* min and max are exact: one value recorded */
+			cr_assert_eq(c.lat, rl_hist_min(st.lat));
+			cr_assert_eq(c.lat, rl_hist_max(st.lat));
+		}
+		cr_assert_eq(rl_engine_cmd_latency(c.e), 0, "non-zero outside a callback");
+		rl_engine_destroy(c.e);
+	}
 	rl_free_aligned(c.buf);
 	unlink(path);
 	free(path);

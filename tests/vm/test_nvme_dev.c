@@ -229,6 +229,9 @@ Test(nvme_dev, polled_path_moves_data)
 	unsigned char *w = rl_alloc_aligned(4096, 65536), *r = rl_alloc_aligned(4096, 65536);
 	struct done d[16] = {0};
 	FILE *pq = fopen("/sys/module/nvme/parameters/poll_queues", "r");
+	struct rl_file_opts fo = {.opts_size = sizeof(fo),
+				  .flags = RL_FILE_POLLED | RL_FILE_RDONLY};
+	struct rl_file *bf;
 	int queues = 0;
 
 	if (!pq || fscanf(pq, "%d", &queues) != 1 || queues < 1)
@@ -267,6 +270,20 @@ Test(nvme_dev, polled_path_moves_data)
 		drain(e);
 		cr_assert_eq(d[0].res, 0);
 		rl_nvme_close(dev);
+		/* The block device, polled O_DIRECT (RL_FILE_POLLED), reads what was written. */
+		fill(w, 65536, 60 + i);
+		memset(r, 0, 65536);
+		cr_assert_eq(rl_file_open(e, blk_paths[i], &fo, &bf), 0, "%s",
+			     rl_engine_last_error(e));
+		for (int k = 0; k < 16; k++)
+			cr_assert_eq(rl_file_read(bf, r + k * 4096, 4096, (8192 + k * nlb) * lba,
+						  done_cb, &d[k]),
+				     0, "%s", rl_engine_last_error(e));
+		drain(e);
+		for (int k = 0; k < 16; k++)
+			cr_assert_eq(d[k].res, 4096, "polled O_DIRECT read %d: %d", k, d[k].res);
+		cr_assert_eq(memcmp(r, w, 65536), 0, "polled O_DIRECT data differs");
+		rl_file_close(bf);
 	}
 	rl_engine_destroy(e);
 	rl_free_aligned(w);
