@@ -29,7 +29,7 @@ struct job {
 	const struct params *p;
 	struct rl_engine *e;
 	struct rl_target *t; /* the target being driven */
-	bool passthru;
+	bool passthru;	     /* success is res 0, not res == bs: NVMe (> 0 a status) and NOP */
 	uint64_t nblocks;
 	unsigned max_qd;
 	unsigned mem_align;
@@ -304,7 +304,10 @@ static void on_complete(void *arg, int res, uint64_t result)
 
 	(void)result;
 	j->completed++;
-	/* Passthrough succeeds with 0 (> 0 is an NVMe status); a short O_DIRECT transfer fails. */
+	/*
+	 * Passthrough succeeds with 0 (> 0 is an NVMe status), and so does a NOP; a short O_DIRECT
+	 * transfer fails.
+	 */
 	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
 		j->failed++;
 		if (!j->first_err)
@@ -363,7 +366,7 @@ double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batc
 	int ret;
 
 	j->t = t;
-	j->passthru = rl_target_kind(t) == RL_TARGET_KIND_NVME;
+	j->passthru = rl_target_kind(t) != RL_TARGET_KIND_FILE;
 	j->issued = j->completed = j->failed = 0;
 	j->first_err = 0;
 	j->stopping = false;

@@ -125,7 +125,7 @@ static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t
 		return EXIT_IO;
 	}
 	/* O_DIRECT returns the bytes moved: fewer is a failure here, never a success. */
-	if (len && !c->passthru && (uint64_t)*res != len) {
+	if (len && rl_target_kind(c->t) == RL_TARGET_KIND_FILE && (uint64_t)*res != len) {
 		cli_err("%s: short %s at offset %llu: %d of %llu bytes%s", c->path, what,
 			(unsigned long long)off, *res, (unsigned long long)len,
 			strcmp(what, "read") ? "" : " (the file ends there)");
@@ -175,6 +175,7 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 		cli_err("out of memory for a %llu-byte buffer", (unsigned long long)chunk);
 		return EXIT_IO;
 	}
+	memset(buf, 0, chunk); /* a target that moves no data ("nop:") reads zeroes */
 	for (uint64_t done = 0; done < len && !ret; done += chunk) {
 		uint64_t n = len - done < chunk ? len - done : chunk;
 
