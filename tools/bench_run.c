@@ -262,7 +262,8 @@ static bool issue(struct slot *s)
 }
 
 /* Keep the --slowest: replace the fastest of the kept when @lat beats it (a min-heap). */
-static void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
+/* Off the per-I/O path: only --slowest keeps a heap. */
+static __attribute__((noinline)) void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
 {
 	struct slow_io *h = j->heap;
 	unsigned i = 0, n = j->nheap;
@@ -314,9 +315,9 @@ static void on_complete(void *arg, int res, uint64_t result)
 			j->first_err = res < 0 || j->passthru ? res : -EIO;
 		j->stopping = true;
 	}
-	if (j->heap)
-		keep_slow(j, s, rl_engine_cmd_latency(j->e));
 	j->idle[j->nidle++] = s;
+	if (__builtin_expect(j->heap != NULL, 0))
+		keep_slow(j, s, rl_engine_cmd_latency(j->e));
 }
 
 /* Reads and writes of @t merged into @h. */
