@@ -87,13 +87,30 @@ Test(file_open, a_regular_file_does_io_as_before)
 	free(path);
 }
 
-Test(file_open, excl_refuses_a_block_device_in_use_for_writing)
+/* The loop device and its image, undone by .fini even when an assertion ends the test early. */
+static char loop_img[64], loop_dev[64];
+
+static void loop_fini(void)
+{
+	char cmd[128];
+
+	if (loop_dev[0]) {
+		snprintf(cmd, sizeof(cmd), "losetup -d %s", loop_dev);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot detach %s\n", loop_dev);
+	}
+	if (loop_img[0])
+		unlink(loop_img);
+	loop_dev[0] = loop_img[0] = 0;
+}
+
+Test(file_open, excl_refuses_a_block_device_in_use_for_writing, .fini = loop_fini)
 {
 	struct rl_engine *e;
 	struct rl_file_opts xo = {.opts_size = sizeof(xo), .flags = RL_FILE_EXCL};
 	struct rl_file_opts xro = {.opts_size = sizeof(xro),
 				   .flags = RL_FILE_EXCL | RL_FILE_RDONLY};
-	char *img, cmd[256], dev[64] = "";
+	char *img, cmd[256], *dev = loop_dev;
 	struct rl_target *t;
 	struct rl_file *f, *g;
 	FILE *p;
@@ -103,13 +120,15 @@ Test(file_open, excl_refuses_a_block_device_in_use_for_writing)
 		cr_skip_test("attaching a loop device needs root");
 	e = engine_new(8);
 	img = make_file("/var/tmp", 8 << 20, 0);
-	snprintf(cmd, sizeof(cmd), "losetup --find --show --direct-io=on %s 2>/dev/null", img);
+	snprintf(loop_img, sizeof(loop_img), "%s", img);
+	free(img);
+	snprintf(cmd, sizeof(cmd), "losetup --find --show --direct-io=on %s 2>/dev/null", loop_img);
 	p = popen(cmd, "r");
-	if (!p || !fgets(dev, sizeof(dev), p) || pclose(p) != 0) {
-		unlink(img);
+	if (!p || !fgets(loop_dev, sizeof(loop_dev), p) || pclose(p) != 0) {
+		loop_dev[0] = 0;
 		cr_skip_test("no loop device available");
 	}
-	dev[strcspn(dev, "\n")] = 0;
+	loop_dev[strcspn(loop_dev, "\n")] = 0;
 
 	/* Free: claimed, and then held against another exclusive opener (a mount, mkfs). */
 	cr_assert_eq(rl_file_open(e, dev, &xo, &f), 0, "%s", rl_engine_last_error(e));
@@ -129,9 +148,4 @@ Test(file_open, excl_refuses_a_block_device_in_use_for_writing)
 	cr_assert_eq(rl_file_close(g), 0);
 	close(held);
 	rl_engine_destroy(e);
-
-	snprintf(cmd, sizeof(cmd), "losetup -d %s", dev);
-	cr_assert_eq(system(cmd), 0);
-	unlink(img);
-	free(img);
 }
