@@ -16,6 +16,7 @@ struct rl_nvme_dev {
 	int admin_fd;
 	uint64_t admin_fhandle;
 	uint32_t admin_findex;
+	int excl_fd; /* RL_NVME_EXCL: the claimed block device /dev/nvmeXnY, or -1 */
 	/* Derived from info by rl__nvme_set_limits(), for the checks on every command: */
 	uint32_t block_bytes; /* bytes per LBA in the data buffer (lba_size, + ms if extended) */
 	uint8_t lba_shift;    /* log2(lba_size) */
