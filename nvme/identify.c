@@ -1,0 +1,54 @@
+// SPDX-License-Identifier: MIT
+/*
+ * What Identify Controller and Identify Namespace say, as struct rl_nvme_info: the LBA format in
+ * use, sizes, MDTS and the strings. Pure: it reads the two 4 KiB structures the device returned
+ * and nothing else, so it is unit-tested and fuzzed without a device (fuzz/identify.c).
+ */
+#include <endian.h>
+#include <libnvme.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "nvme_private.h"
+
+/* Copy a space-padded Identify string, trimmed. */
+static void copy_trimmed(char *dst, const char *src, size_t n)
+{
+	memcpy(dst, src, n);
+	dst[n] = 0;
+	for (size_t i = n; i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == 0); i--)
+		dst[i - 1] = 0;
+}
+
+int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,
+			    struct rl_nvme_info *in, char *why, size_t why_len)
+{
+	/* FLBAS bits 3:0 and 6:5 give the format index (formats beyond 16 use the high bits). */
+	in->lbaf = (ns->flbas & 0xf) | ((ns->flbas >> 5) & 0x3) << 4;
+	if (in->lbaf > ns->nlbaf) {
+		snprintf(why, why_len, "LBA format %u in use but only %u reported", in->lbaf,
+			 ns->nlbaf + 1);
+		return -EIO;
+	}
+	in->lba_size = 1u << ns->lbaf[in->lbaf].ds;
+	in->ms = le16toh(ns->lbaf[in->lbaf].ms);
+	in->extended = !!(ns->flbas & 0x10);
+	in->nsze = le64toh(ns->nsze);
+	in->ncap = le64toh(ns->ncap);
+	in->nuse = le64toh(ns->nuse);
+	in->capacity_bytes = in->nsze * in->lba_size;
+	in->dlfeat = ns->dlfeat;
+	/* MDTS is in minimum page sizes: 4 KiB (CAP.MPSMIN) on every controller seen. */
+	in->mdts_bytes =
+	    ctrl->mdts ? (ctrl->mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl->mdts + 12)) : 0;
+	in->max_transfer = in->mdts_bytes ? in->mdts_bytes : UINT32_MAX;
+	copy_trimmed(in->model, ctrl->mn, sizeof(ctrl->mn));
+	copy_trimmed(in->serial, ctrl->sn, sizeof(ctrl->sn));
+	copy_trimmed(in->firmware, ctrl->fr, sizeof(ctrl->fr));
+	if (in->lba_size < 512 || in->lba_size > (1u << 16)) {
+		snprintf(why, why_len, "unusable LBA size %u", in->lba_size);
+		return -EIO;
+	}
+	return 0;
+}
