@@ -24,6 +24,8 @@ static void copy_trimmed(char *dst, const char *src, size_t n)
 int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,
 			    struct rl_nvme_info *in, char *why, size_t why_len)
 {
+	unsigned ds;
+
 	/* FLBAS bits 3:0 and 6:5 give the format index (formats beyond 16 use the high bits). */
 	in->lbaf = (ns->flbas & 0xf) | ((ns->flbas >> 5) & 0x3) << 4;
 	if (in->lbaf > ns->nlbaf) {
@@ -31,7 +33,15 @@ int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_i
 			 ns->nlbaf + 1);
 		return -EIO;
 	}
-	in->lba_size = 1u << ns->lbaf[in->lbaf].ds;
+	/* LBADS is an exponent the device may set to anything: 1u << 32 and up is undefined. */
+	ds = ns->lbaf[in->lbaf].ds;
+	if (ds < 9 || ds > 16) {
+		snprintf(why, why_len,
+			 "unusable LBA size 2^%u bytes (format %u): ringline needs 2^9 to 2^16", ds,
+			 in->lbaf);
+		return -EIO;
+	}
+	in->lba_size = 1u << ds;
 	in->ms = le16toh(ns->lbaf[in->lbaf].ms);
 	in->extended = !!(ns->flbas & 0x10);
 	in->nsze = le64toh(ns->nsze);
@@ -46,9 +56,5 @@ int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_i
 	copy_trimmed(in->model, ctrl->mn, sizeof(ctrl->mn));
 	copy_trimmed(in->serial, ctrl->sn, sizeof(ctrl->sn));
 	copy_trimmed(in->firmware, ctrl->fr, sizeof(ctrl->fr));
-	if (in->lba_size < 512 || in->lba_size > (1u << 16)) {
-		snprintf(why, why_len, "unusable LBA size %u", in->lba_size);
-		return -EIO;
-	}
 	return 0;
 }

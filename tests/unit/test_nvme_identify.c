@@ -143,13 +143,28 @@ Test(nvme_identify, an_lba_size_outside_512_to_64k_is_refused)
 	qemu(&id, 0);
 	id.ns.lbaf[0].ds = 8;
 	cr_assert_eq(parse(&id), -EIO);
-	cr_assert_str_eq(id.why, "unusable LBA size 256");
+	cr_assert_str_eq(id.why,
+			 "unusable LBA size 2^8 bytes (format 0): ringline needs 2^9 to 2^16");
 	id.ns.lbaf[0].ds = 17;
 	cr_assert_eq(parse(&id), -EIO);
-	cr_assert_str_eq(id.why, "unusable LBA size 131072");
+	cr_assert_str_eq(id.why,
+			 "unusable LBA size 2^17 bytes (format 0): ringline needs 2^9 to 2^16");
 	id.ns.lbaf[0].ds = 16;
 	cr_assert_eq(parse(&id), 0, "%s", id.why);
 	cr_assert_eq(id.in.lba_size, 65536);
+}
+
+/* Found by fuzz/identify.c (corpus/identify/regress-lbads-105): 1u << 105 is undefined. */
+Test(nvme_identify, an_lbads_of_32_and_more_is_refused_before_the_shift)
+{
+	struct identify id;
+
+	qemu(&id, 1);
+	for (unsigned ds = 31; ds <= 255; ds++) {
+		id.ns.lbaf[1].ds = (uint8_t)ds;
+		cr_assert_eq(parse(&id), -EIO, "LBADS %u", ds);
+		cr_assert(strstr(id.why, "unusable LBA size 2^"), "%s", id.why);
+	}
 }
 
 Test(nvme_identify, strings_are_trimmed_of_spaces_and_nuls)
