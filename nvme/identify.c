@@ -12,13 +12,21 @@
 
 #include "nvme_private.h"
 
-/* Copy a space-padded Identify string, trimmed. */
+/*
+ * Copy a space-padded Identify string, trimmed. The specification says ASCII, but what a device
+ * puts there goes into JSON and onto terminals: a byte outside printable ASCII (a control
+ * character, an escape sequence, UTF-8 that may not be, a NUL inside) becomes '?'.
+ */
 static void copy_trimmed(char *dst, const char *src, size_t n)
 {
-	memcpy(dst, src, n);
+	while (n > 0 && (src[n - 1] == ' ' || src[n - 1] == 0))
+		n--;
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)src[i];
+
+		dst[i] = c >= 0x20 && c < 0x7f ? (char)c : '?';
+	}
 	dst[n] = 0;
-	for (size_t i = n; i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == 0); i--)
-		dst[i - 1] = 0;
 }
 
 int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,

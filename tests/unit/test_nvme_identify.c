@@ -179,3 +179,21 @@ Test(nvme_identify, strings_are_trimmed_of_spaces_and_nuls)
 	cr_assert_str_eq(id.in.serial, "S1");
 	cr_assert_eq(strlen(id.in.model), 40);
 }
+
+/*
+ * Found by fuzz/identify.c (corpus/identify/regress-model-not-ascii): the strings went into JSON
+ * (json-c passes bytes above 0x7f through, so not UTF-8) and onto terminals as they came.
+ */
+Test(nvme_identify, strings_keep_printable_ascii_only)
+{
+	struct identify id;
+
+	qemu(&id, 0);
+	pad(id.ctrl.mn, sizeof(id.ctrl.mn), "QEMU \x1b[2J\xa0NVMe");
+	memcpy(id.ctrl.sn, "AB\0\0CD", 6); /* a NUL inside no longer cuts the string short */
+	pad(id.ctrl.fr, sizeof(id.ctrl.fr), "\xc3\xa9t\xc3\xa9");
+	cr_assert_eq(parse(&id), 0, "%s", id.why);
+	cr_assert_str_eq(id.in.model, "QEMU ?[2J?NVMe");
+	cr_assert_str_eq(id.in.serial, "AB??CDne0");
+	cr_assert_str_eq(id.in.firmware, "??t??");
+}
