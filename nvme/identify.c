@@ -55,7 +55,12 @@ int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_i
 	in->nsze = le64toh(ns->nsze);
 	in->ncap = le64toh(ns->ncap);
 	in->nuse = le64toh(ns->nuse);
-	in->capacity_bytes = in->nsze * in->lba_size;
+	/* Sizes in bytes are 64 bits everywhere (rl_target_size(), offsets): more does not wrap. */
+	if (__builtin_mul_overflow(in->nsze, (uint64_t)in->lba_size, &in->capacity_bytes)) {
+		snprintf(why, why_len, "%llu blocks of %u bytes are past 2^64 bytes",
+			 (unsigned long long)in->nsze, in->lba_size);
+		return -EIO;
+	}
 	in->dlfeat = ns->dlfeat;
 	/* MDTS is in minimum page sizes: 4 KiB (CAP.MPSMIN) on every controller seen. */
 	in->mdts_bytes =

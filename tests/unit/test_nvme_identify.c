@@ -197,3 +197,20 @@ Test(nvme_identify, strings_keep_printable_ascii_only)
 	cr_assert_str_eq(id.in.serial, "AB??CDne0");
 	cr_assert_str_eq(id.in.firmware, "??t??");
 }
+
+/*
+ * Found by fuzz/identify.c (corpus/identify/regress-capacity-past-2-to-the-64): nsze times the
+ * LBA size wrapped, and a namespace of 2^64 - 2^48 blocks of 4 KiB said it held 15 EiB.
+ */
+Test(nvme_identify, a_namespace_past_2_to_the_64_bytes_is_refused)
+{
+	struct identify id;
+
+	qemu(&id, 4);
+	id.ns.nsze = htole64(UINT64_MAX >> 12);
+	cr_assert_eq(parse(&id), 0, "%s", id.why);
+	cr_assert_eq(id.in.capacity_bytes, UINT64_MAX >> 12 << 12);
+	id.ns.nsze = htole64((UINT64_MAX >> 12) + 1);
+	cr_assert_eq(parse(&id), -EIO);
+	cr_assert_str_eq(id.why, "4503599627370496 blocks of 4096 bytes are past 2^64 bytes");
+}
