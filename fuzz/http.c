@@ -9,7 +9,7 @@
  * Input: two bytes of configuration,
  *   byte 0: bit 0 a bearer token is required; bits 2:1 max_request (default, 64, 512, 2048);
  *           bits 4:3 the send pool (4 MiB, 64 KiB, 24 KiB, 16 KiB); bits 6:5 max_rate
- *           (default, 1, 10, 10^6 a second); bit 7 max_conns 2 (else the default)
+ *           (default, 1, 10, 10^6 a second); bit 7 max_conns 2 (else 8)
  *   byte 1: bit 0 rl_nvme_get_log() refuses (-EBUSY); bits 2:1 a connection's send queue limit
  *           (1 MiB, 4 KiB, 16 KiB, 64 KiB)
  *   then events, each a byte: bits 2:0 what, bits 4:3 which peer, and what follows it:
@@ -256,7 +256,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.token = data[0] & 1 ? TOKEN : NULL;
 	o.max_request = max_requests[data[0] >> 1 & 3];
 	o.max_rate = rates[data[0] >> 5 & 3];
-	o.max_conns = data[0] & 0x80 ? 2 : 0;
+	o.max_conns = data[0] & 0x80 ? 2 : 8; /* not the default 64: a table per input */
 	fc = (struct fake_config){.send_pool = pools[data[0] >> 3 & 3],
 				  .max_send_queue = queue_limits[data[1] >> 1 & 3],
 				  .get_log_busy = data[1] & 1};
