@@ -13,8 +13,8 @@ extern const struct rl__backend rl__nvme_backend; /* nvme/dev.c */
 extern const struct rl__backend rl__file_backend; /* directio/file.c: claims anything */
 
 static const struct rl__backend *const backends[] = {
-	&rl__nvme_backend,
-	&rl__file_backend,
+    &rl__nvme_backend,
+    &rl__file_backend,
 };
 
 int rl_target_open(struct rl_engine *e, const char *path, unsigned flags, struct rl_target **out)

@@ -35,5 +35,10 @@ else()
   set(RL_PC_PREFIX "\${pcfiledir}/${up}")
 endif()
 
-configure_file("${RL_PC_IN}" "${RL_PC_OUT}" @ONLY)
-file(INSTALL DESTINATION "${pcdir}" TYPE FILE RENAME ringline.pc FILES "${RL_PC_OUT}")
+# One scratch file per destination: installs of one build tree may run at once (the install test
+# beside cpack's staging installs) and must not write each other's prefix.
+string(MD5 dest "$ENV{DESTDIR}${pcdir}")
+set(scratch "${RL_PC_OUT}.${dest}")
+configure_file("${RL_PC_IN}" "${scratch}" @ONLY)
+file(INSTALL DESTINATION "${pcdir}" TYPE FILE RENAME ringline.pc FILES "${scratch}")
+file(REMOVE "${scratch}")

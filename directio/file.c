@@ -63,6 +63,9 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
+	if ((o.flags & RL_FILE_POLLED) && !(e->features & RL_FEAT_IOPOLL))
+		return rl__error(e, -EOPNOTSUPP,
+				 "%s: polled I/O needs an engine created with iopoll", path);
 	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
 	if (o.flags & RL_FILE_CREATE)
 		oflags |= O_CREAT;
@@ -71,9 +74,10 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 	if (fd < 0) {
 		ret = -errno;
 		/* Directories refuse O_DIRECT with EINVAL (or EISDIR when opened for writing). */
-		if ((ret == -EINVAL || ret == -EISDIR) && stat(path, &st) == 0 && S_ISDIR(st.st_mode))
-			return rl__error(e, -EISDIR, "%s: is a directory, not a file or block device",
-					 path);
+		if ((ret == -EINVAL || ret == -EISDIR) && stat(path, &st) == 0 &&
+		    S_ISDIR(st.st_mode))
+			return rl__error(e, -EISDIR,
+					 "%s: is a directory, not a file or block device", path);
 		if (ret == -EINVAL)
 			return rl__error(e, ret, "%s: O_DIRECT is not supported there", path);
 		return rl__error(e, ret, "%s: %s", path, strerror(-ret));
@@ -110,7 +114,8 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		f->size = o.size;
 	}
 	discover_alignment(f, fd);
-	ret = rl__target_init(&f->t, &file_ops, e, path, fd, RL_REGION_FILE, false);
+	ret = rl__target_init(&f->t, &file_ops, e, path, fd, RL_REGION_FILE,
+			      o.flags & RL_FILE_POLLED);
 	if (ret)
 		goto err_free;
 	*out = f;
@@ -176,9 +181,9 @@ refuse_io(struct rl_file *f, const void *buf, uint64_t len, uint64_t off)
 		return rl__error(e, -EINVAL,
 				 "%s: length %llu is not a non-zero multiple of the alignment %u",
 				 f->t.name, (unsigned long long)len, f->off_align);
-	return rl__error(e, -EINVAL, "%s: range %llu+%llu is past the end of the device (%llu bytes)",
-			 f->t.name, (unsigned long long)off, (unsigned long long)len,
-			 (unsigned long long)f->size);
+	return rl__error(
+	    e, -EINVAL, "%s: range %llu+%llu is past the end of the device (%llu bytes)", f->t.name,
+	    (unsigned long long)off, (unsigned long long)len, (unsigned long long)f->size);
 }
 
 /* Buffer (NULL: none), offset and length alignment, and a block device's end: one test. */
@@ -212,9 +217,11 @@ static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uin
 		bi = rl__buf_index(f->t.e, buf, len);
 	if (bi >= 0) {
 		if (write)
-			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+			io_uring_prep_write_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off,
+						  bi);
 		else
-			io_uring_prep_read_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off, bi);
+			io_uring_prep_read_fixed(sqe, (int)f->t.findex, buf, (unsigned)len, off,
+						 bi);
 	} else if (write) {
 		io_uring_prep_write(sqe, (int)f->t.findex, buf, (unsigned)len, off);
 	} else {
@@ -299,7 +306,8 @@ int rl_file_fsync(struct rl_file *f, int datasync, rl_complete_fn cb, void *arg)
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;
 
-	c = rl__cmd_begin(&f->t, RL_OP_FLUSH, 0, cb, arg, &sqe);
+	/* An IOPOLL ring carries only reads and writes: a polled file syncs on the other ring. */
+	c = rl__cmd_begin_on(&f->t, &f->t.e->ring, RL_OP_FLUSH, 0, cb, arg, &sqe);
 	if (!c)
 		return -EBUSY;
 	io_uring_prep_fsync(sqe, (int)f->t.findex, datasync ? IORING_FSYNC_DATASYNC : 0);
@@ -316,7 +324,7 @@ static int submit_fallocate(struct rl_file *f, enum rl_op op, int mode, uint64_t
 
 	if (ret)
 		return ret;
-	c = rl__cmd_begin(&f->t, op, 0, cb, arg, &sqe);
+	c = rl__cmd_begin_on(&f->t, &f->t.e->ring, op, 0, cb, arg, &sqe); /* as in fsync */
 	if (!c)
 		return -EBUSY;
 	io_uring_prep_fallocate(sqe, (int)f->t.findex, mode, off, len);
@@ -375,17 +383,17 @@ static uint32_t file_mem_align(const struct rl_target *t)
 }
 
 static const struct rl__target_ops file_ops = {
-	.kind = RL_TARGET_KIND_FILE,
-	.engine_path = "direct",
-	.rw = file_rw,
-	.rwv = file_rwv,
-	.zeroes = file_zeroes,
-	.trim = file_trim,
-	.flush = file_flush,
-	.close = file_close,
-	.size = file_size,
-	.block_size = file_block_size,
-	.mem_align = file_mem_align,
+    .kind = RL_TARGET_KIND_FILE,
+    .engine_path = "direct",
+    .rw = file_rw,
+    .rwv = file_rwv,
+    .zeroes = file_zeroes,
+    .trim = file_trim,
+    .flush = file_flush,
+    .close = file_close,
+    .size = file_size,
+    .block_size = file_block_size,
+    .mem_align = file_mem_align,
 };
 
 struct rl_file *rl_target_file(struct rl_target *t)
@@ -407,7 +415,8 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 	struct rl_file *f;
 	int ret;
 
-	o.flags = flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0;
+	o.flags = (flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0) |
+		  (flags & RL_TARGET_POLLED ? RL_FILE_POLLED : 0);
 	ret = rl_file_open(e, path, &o, &f);
 	if (!ret)
 		*out = &f->t;
@@ -415,7 +424,7 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 }
 
 const struct rl__backend rl__file_backend = {
-	.name = "file",
-	.claims = file_claims,
-	.open = file_target_open,
+    .name = "file",
+    .claims = file_claims,
+    .open = file_target_open,
 };

@@ -288,6 +288,11 @@ unsigned rl_engine_capacity(const struct rl_engine *e)
 	return e->slab.cap;
 }
 
+uint64_t rl_engine_cmd_latency(const struct rl_engine *e)
+{
+	return e->cb_latency;
+}
+
 uint64_t rl_engine_stale_cqes(const struct rl_engine *e)
 {
 	return e->stale_cqes;

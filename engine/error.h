@@ -7,6 +7,6 @@ struct rl_engine;
 
 /* Record a one-line message for rl_engine_last_error(); returns @err for tail calls. */
 int rl__error(struct rl_engine *e, int err, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4), cold));
+    __attribute__((format(printf, 3, 4), cold));
 
 #endif

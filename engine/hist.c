@@ -146,18 +146,24 @@ uint64_t rl_hist_percentile(const struct rl_hist *h, double p)
 	return h->max;
 }
 
-int rl_hist_bucket(const struct rl_hist *h, unsigned *pos, uint64_t *upper, uint64_t *count)
+int rl_hist_bucket_range(const struct rl_hist *h, unsigned *pos, uint64_t *lower, uint64_t *upper,
+			 uint64_t *count)
 {
-	uint64_t lo;
-
 	for (unsigned i = *pos; i < NBUCKETS; i++) {
 		if (!h->b[i])
 			continue;
-		bucket_range(i, &lo, upper);
+		bucket_range(i, lower, upper);
 		*count = h->b[i];
 		*pos = i + 1;
 		return 1;
 	}
 	*pos = NBUCKETS;
 	return 0;
+}
+
+int rl_hist_bucket(const struct rl_hist *h, unsigned *pos, uint64_t *upper, uint64_t *count)
+{
+	uint64_t lower;
+
+	return rl_hist_bucket_range(h, pos, &lower, upper, count);
 }

@@ -37,6 +37,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 {
 	struct rl__op_stats *st;
 	struct rl__cmd *c;
+	uint64_t lat;
 	rl_complete_fn fn;
 	void *arg;
 
@@ -73,8 +74,11 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
 	else
 		st->bytes += c->res_status ? c->len : (uint64_t)res;
-	if (!e->no_latency)
-		rl_hist_record(st->lat, now > c->t_submit ? now - c->t_submit : 0);
+	lat = 0;
+	if (!e->no_latency) {
+		lat = now > c->t_submit ? now - c->t_submit : 0;
+		rl_hist_record(st->lat, lat);
+	}
 	c->target->inflight--;
 	e->pinflight -= c->polled;
 
@@ -82,7 +86,9 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	fn = c->fn;
 	arg = c->arg;
 	rl__slab_put(&e->slab, rl__ud_slot(ud));
+	e->cb_latency = lat; /* rl_engine_cmd_latency() */
 	fn(arg, res, result);
+	e->cb_latency = 0;
 }
 
 void rl__count_error(struct rl__op_stats *st, int code)

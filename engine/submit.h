@@ -40,8 +40,7 @@ static inline struct rl__cmd *rl__cmd_begin_on(struct rl_target *t, struct io_ur
 
 /* On the target's ring (admin commands of a polled device go to the interrupt ring instead). */
 static inline struct rl__cmd *rl__cmd_begin(struct rl_target *t, enum rl_op op, uint32_t len,
-					    rl_complete_fn fn, void *arg,
-					    struct io_uring_sqe **sqe)
+					    rl_complete_fn fn, void *arg, struct io_uring_sqe **sqe)
 {
 	return rl__cmd_begin_on(t, t->ring, op, len, fn, arg, sqe);
 }

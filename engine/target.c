@@ -8,7 +8,7 @@
 #include "internal.h"
 
 static const char *const op_names[RL_OP_COUNT] = {
-	"read", "write", "flush", "trim", "zeroes", "compare", "admin",
+    "read", "write", "flush", "trim", "zeroes", "compare", "admin",
 };
 
 const char *rl_op_name(enum rl_op op)

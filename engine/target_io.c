@@ -7,8 +7,9 @@
 int rl_target_close(struct rl_target *t)
 {
 	if (t->inflight)
-		return rl__error(t->e, -EBUSY, "%s: %u commands in flight: reap them before closing",
-				 t->name, t->inflight);
+		return rl__error(t->e, -EBUSY,
+				 "%s: %u commands in flight: reap them before closing", t->name,
+				 t->inflight);
 	t->ops->close(t);
 	return 0;
 }
@@ -50,8 +51,8 @@ int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t
 	return t->ops->rw(t, true, (void *)buf, len, off, RL__BUF_FIND, cb, arg);
 }
 
-int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len, uint64_t off,
-			 int buf_index, rl_complete_fn cb, void *arg)
+int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int buf_index,
+			 rl_complete_fn cb, void *arg)
 {
 	int ret = rl__buf_check(t->e, buf_index, buf, len);
 

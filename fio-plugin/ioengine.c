@@ -44,7 +44,7 @@ struct rl_fio_io {
 struct rl_fio_data {
 	struct rl_engine *e;
 	struct rl_fio_io *ios; /* iodepth entries, by io_u->index */
-	unsigned int cap; /* iodepth */
+	unsigned int cap;      /* iodepth */
 	/*
 	 * Completed io_us in arrival order, a ring of at least iodepth entries: a poll may reap
 	 * more than getevents() may return, so the rest wait here for the next call. Its size is
@@ -76,7 +76,8 @@ static struct fio_option options[] = {
 		.type = FIO_OPT_STR_SET,
 		.off1 = offsetof(struct rl_fio_options, fixedbufs),
 		.help = "Register fio's I/O buffers with the ring: reads and writes use READ_FIXED/"
-			"WRITE_FIXED, NVMe commands IORING_URING_CMD_FIXED (not with nonvectored=0)",
+			"WRITE_FIXED, NVMe commands IORING_URING_CMD_FIXED "
+			"(not with nonvectored=0)",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
 	},
@@ -120,7 +121,8 @@ static struct fio_option options[] = {
 		.minval = -1,
 		.maxval = 1,
 		.help = "1 (default; -1 means the same): plain read/write commands. 0: vectored "
-			"commands with one segment (READV/WRITEV, NVMe IO_VEC), never fixed buffers",
+			"commands with one segment (READV/WRITEV, NVMe IO_VEC), "
+			"never fixed buffers",
 		.category = FIO_OPT_C_ENGINE,
 		.group = FIO_OPT_G_IOURING,
 	},
@@ -130,8 +132,8 @@ static struct fio_option options[] = {
 		.type = FIO_OPT_STR,
 		.off1 = offsetof(struct rl_fio_options, write_mode),
 		.def = "write",
-		.help = "write (default): write fio's data; zeroes: zero the range instead, moving no "
-			"data (NVMe Write Zeroes, fallocate ZERO_RANGE on files)",
+		.help = "write (default): write fio's data; zeroes: zero the range instead, "
+			"moving no data (NVMe Write Zeroes, fallocate ZERO_RANGE on files)",
 		.posval = {
 			{
 				.ival = "write",
@@ -202,7 +204,8 @@ static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_t
 		/* fixedbufs: the io_u's own registered buffer, by index. */
 		if (write)
 			return rl_target_write_fixed(t, io_u->xfer_buf, io_u->xfer_buflen,
-						     io_u->offset, io->buf_index, rl_fio_complete, io);
+						     io_u->offset, io->buf_index, rl_fio_complete,
+						     io);
 		return rl_target_read_fixed(t, io_u->xfer_buf, io_u->xfer_buflen, io_u->offset,
 					    io->buf_index, rl_fio_complete, io);
 	}

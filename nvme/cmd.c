@@ -117,8 +117,8 @@ static int submit_rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const
 	return 0;
 }
 
-static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
-	      uint64_t slba, uint32_t nlb, int bi, rl_complete_fn cb, void *arg)
+static int rw(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf, uint64_t slba,
+	      uint32_t nlb, int bi, rl_complete_fn cb, void *arg)
 {
 	int ret = check_range(d, slba, nlb);
 
@@ -186,8 +186,8 @@ int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64
 	return submit_rw(d, opcode, op, buf, slba, (uint32_t)nlb, bi, cb, arg);
 }
 
-int rl_nvme_read(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb,
-		 rl_complete_fn cb, void *arg)
+int rl_nvme_read(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb, rl_complete_fn cb,
+		 void *arg)
 {
 	return rw(d, RL__NVME_READ, RL_OP_READ, buf, slba, nlb, RL__BUF_FIND, cb, arg);
 }
@@ -226,9 +226,9 @@ static int rwv(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const struc
 		total += iov[i].iov_len;
 	}
 	if (total != len)
-		return rl__error(d->t.e, -EINVAL,
-				 "%s: the iovecs hold %llu bytes but %u blocks are %llu bytes",
-				 d->t.name, (unsigned long long)total, nlb, (unsigned long long)len);
+		return rl__error(
+		    d->t.e, -EINVAL, "%s: the iovecs hold %llu bytes but %u blocks are %llu bytes",
+		    d->t.name, (unsigned long long)total, nlb, (unsigned long long)len);
 	ret = check_data(d, NULL, len);
 	if (ret)
 		return ret;
@@ -265,8 +265,8 @@ static uint64_t iov_bytes(const struct iovec *iov, int iovcnt)
 	return len;
 }
 
-int rl__nvme_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
-		 uint64_t off, rl_complete_fn cb, void *arg)
+int rl__nvme_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt, uint64_t off,
+		 rl_complete_fn cb, void *arg)
 {
 	struct rl_nvme_dev *d = rl__nvme_of(t);
 	uint64_t slba;
@@ -303,7 +303,7 @@ int rl_nvme_deallocate(struct rl_nvme_dev *d, uint64_t slba, uint32_t nlb, rl_co
 		uint32_t cattr;
 		uint32_t nlb;
 		uint64_t slba;
-	} *r;
+	} * r;
 	struct nvme_uring_cmd *cmd;
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c;

@@ -91,7 +91,7 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	struct nvme_id_ctrl ctrl;
 	struct nvme_id_ns ns;
 	uint32_t kmax;
-	char why[96];
+	char why[128];
 	int ret;
 
 	ret = nvme_get_nsid(fd, &in->nsid);
@@ -145,17 +145,17 @@ static uint32_t nvme_mem_align(const struct rl_target *t)
 }
 
 static const struct rl__target_ops nvme_ops = {
-	.kind = RL_TARGET_KIND_NVME,
-	.engine_path = "passthrough",
-	.rw = rl__nvme_rw,
-	.rwv = rl__nvme_rwv,
-	.zeroes = rl__nvme_zeroes,
-	.trim = rl__nvme_trim,
-	.flush = rl__nvme_flush_op,
-	.close = nvme_close,
-	.size = nvme_size,
-	.block_size = nvme_block_size,
-	.mem_align = nvme_mem_align,
+    .kind = RL_TARGET_KIND_NVME,
+    .engine_path = "passthrough",
+    .rw = rl__nvme_rw,
+    .rwv = rl__nvme_rwv,
+    .zeroes = rl__nvme_zeroes,
+    .trim = rl__nvme_trim,
+    .flush = rl__nvme_flush_op,
+    .close = nvme_close,
+    .size = nvme_size,
+    .block_size = nvme_block_size,
+    .mem_align = nvme_mem_align,
 };
 
 int rl__nvme_attach(struct rl_nvme_dev *d, struct rl_engine *e, const char *name, int fd,
@@ -170,9 +170,9 @@ int rl__nvme_add_admin(struct rl_nvme_dev *d, int fd)
 	int64_t h = rl__files_add(d->t.e, d->t.region, fd);
 
 	if (h < 0)
-		return rl__error(d->t.e, (int)h, "%s: cannot register its controller: %s",
-				 d->t.name,
-				 h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
+		return rl__error(
+		    d->t.e, (int)h, "%s: cannot register its controller: %s", d->t.name,
+		    h == -ENFILE ? "the fixed-file region is full" : strerror((int)-h));
 	d->admin_fd = fd;
 	d->admin_fhandle = (uint64_t)h;
 	d->admin_findex = (uint32_t)h;
@@ -205,16 +205,17 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 				 "%s: NVMe passthrough needs 128-byte SQEs and 32-byte CQEs: %s",
 				 path, rl_engine_feature_note(e, RL_FEAT_SQE128));
 	if (polled && !(e->features & RL_FEAT_IOPOLL))
-		return rl__error(e, -EOPNOTSUPP, "%s: polled I/O needs an engine created with iopoll",
-				 path);
+		return rl__error(e, -EOPNOTSUPP,
+				 "%s: polled I/O needs an engine created with iopoll", path);
 	d = calloc(1, sizeof(*d));
 	if (!d)
 		return -ENOMEM;
 	ret = rl_nvme_resolve(path, d->info.generic_path, sizeof(d->info.generic_path));
 	if (ret) {
 		rl__error(e, ret, "%s: %s", path,
-			  ret == -ENODEV ? "not an NVMe namespace with a generic device (/dev/ngXnY)"
-					 : strerror(-ret));
+			  ret == -ENODEV
+			      ? "not an NVMe namespace with a generic device (/dev/ngXnY)"
+			      : strerror(-ret));
 		goto err_free;
 	}
 	fd = open(d->info.generic_path, O_RDWR | O_CLOEXEC);
@@ -287,7 +288,7 @@ static int nvme_target_open(struct rl_engine *e, const char *path, unsigned flag
 }
 
 const struct rl__backend rl__nvme_backend = {
-	.name = "nvme",
-	.claims = nvme_claims,
-	.open = nvme_target_open,
+    .name = "nvme",
+    .claims = nvme_claims,
+    .open = nvme_target_open,
 };

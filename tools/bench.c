@@ -1,68 +1,18 @@
 // SPDX-License-Identifier: MIT
-/* ringline bench / ringline lat: keep QD commands in flight on one target and report. */
-#include <errno.h>
+/*
+ * ringline bench / ringline lat: options and usage. The runs themselves are in lab.c (one run,
+ * --compare, a --qd sweep) over the I/O loop of bench_run.c.
+ */
 #include <getopt.h>
-#include <json-c/json.h>
-#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "ringline.h"
+#include "bench.h"
 #include "cli.h"
-#include "control.h"
 
-/* The command slab the tool creates; --qd may not exceed it. */
-#define SLAB_CAPACITY 1024
-
-enum rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
-static const char *const rw_names[] = {"read", "write", "randread", "randwrite", "randrw"};
-
-struct params {
-	const char *cmd;
-	const char *path;
-	enum rw rw;
-	uint64_t bs;
-	unsigned qd;
-	unsigned batch; /* completions to wait for per system call (--batch) */
-	double time_s;	/* 0 when --count is given */
-	double ramp_s;	/* --ramp: run this long before measuring */
-	uint64_t count; /* 0 when --time is given */
-	uint64_t size;	/* 0: the whole target */
-	bool json;
-	bool fixedbufs;
-	bool sqpoll;
-	bool passthrough;
-	bool poll;
-	const char *listen; /* serve the HTTP endpoints while running */
-};
-
-struct job;
-
-struct slot {
-	struct job *j;
-	char *buf;
-	int buf_index; /* its registered buffer, or -1 */
-};
-
-struct job {
-	struct params *p;
-	struct rl_engine *e;
-	struct rl_target *t;
-	bool passthru;
-	uint64_t nblocks;
-	struct slot **idle; /* slots whose I/O completed, to be issued again */
-	unsigned nidle;
-	uint64_t issued;
-	uint64_t completed;
-	uint64_t failed;
-	uint64_t seq_next;
-	uint64_t rng;
-	int first_err;
-	bool stopping;
-};
+const char *const rw_names[] = {"read", "write", "randread", "randwrite", "randrw"};
 
 static void usage(FILE *out, const char *cmd)
 {
@@ -73,15 +23,20 @@ static void usage(FILE *out, const char *cmd)
 		"\n"
 		"%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
 		"(IORING_OP_URING_CMD), or a regular file or block device with O_DIRECT.\n"
+		"On a terminal, one line shows the elapsed time, IOPS and p50/p99 each second.\n"
 		"\n"
 		"options:\n"
 		"  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
 		"                 (default randread). Writes overwrite PATH's data.\n"
 		"  --bs N         block size in bytes, suffixes k m g (default 4k); a multiple of\n"
 		"                 PATH's O_DIRECT alignment\n"
-		"  --qd N         commands in flight, 1..%d (default %d)\n"
-		"  --time SECONDS run this long (default 10); decimals allowed\n"
-		"  --count N      stop after N I/Os instead of a time\n"
+		"  --qd N[,N...]  commands in flight, 1..%d (default %d). A list sweeps the\n"
+		"                 depths, one run each, and prints IOPS against latency per\n"
+		"                 depth; in 1,2,...,128 the progression goes on to the last\n"
+		"  --time SECONDS run this long (default 10; a sweep: each depth; --compare: each\n"
+		"                 path, over all its rounds); decimals allowed\n"
+		"  --count N      stop after N I/Os instead of a time (as --time for a sweep\n"
+		"                 and --compare)\n"
 		"  --ramp SECONDS run this long first, then reset the counters and start\n"
 		"                 --time (as fio's ramp_time): warm-up is not measured\n"
 		"  --size N       use the first N bytes of PATH (default: all of it); PATH must\n"
@@ -89,43 +44,184 @@ static void usage(FILE *out, const char *cmd)
 		"  --no-fixedbufs do not register the I/O buffers with the ring\n"
 		"  --sqpoll       use a kernel submission-polling thread\n"
 		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
-		"  --poll         NVMe: polled completions on an IOPOLL ring (needs nvme\n"
-		"                 poll_queues)\n"
+		"  --poll         polled completions on an IOPOLL ring: NVMe passthrough, or\n"
+		"                 O_DIRECT on a block device (needs nvme poll_queues)\n"
 		"  --batch N      issue I/Os in batches of N: submit N commands per system call\n"
 		"                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
 		"                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
 		"                 up to N-1 completed slots wait to make a whole batch\n"
+		"  --compare      the same workload over the four paths of one NVMe namespace\n"
+		"                 (PATH /dev/ngXnY or /dev/nvmeXnY), interleaved in rounds:\n"
+		"                 passthrough, passthrough-polled, direct (the block device,\n"
+		"                 O_DIRECT) and direct-polled; one table of IOPS, mean, p50,\n"
+		"                 p99, p99.9 and p99.99 per path. A path that cannot run (no\n"
+		"                 poll queues) is skipped with the reason\n"
+		"  --rounds N     with --compare: rounds, 1..%d (default 4); each runs every\n"
+		"                 path for a share of --time or --count, in alternating order\n"
+		"  --plot FILE.svg\n"
+		"                 draw the latency distribution (histogram on log-scaled\n"
+		"                 latency) and the percentile curve (p0 to p99.999) with\n"
+		"                 gnuplot; --compare overlays the paths, a --qd list draws the\n"
+		"                 throughput-latency curve\n"
+		"  --hist FILE    write the latency histogram as CSV, one bucket a line:\n"
+		"                 lower_ns,upper_ns,count (a first column path or qd with\n"
+		"                 --compare or a --qd list); runs merge by adding counts\n"
+		"  --slowest N    list the N slowest I/Os (1..%d): latency, offset, length and\n"
+		"                 the time into the run (not with --compare or a --qd list)\n"
 		"  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
 		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
 		"                 at most 100 requests/s; the address is printed on stderr\n"
 		"  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
 		"                 ramp_s, runtime_s, ops, errors, iops, bw_bytes_per_s,\n"
 		"                 lat_ns{min, mean, p50, p90, p99, p99.9, p99.99, max},\n"
-		"                 ring_features\n"
+		"                 lat_buckets[{lower_ns, upper_ns, count}], ring_features, and\n"
+		"                 slowest[{lat_ns, offset, len, op, at_s}] with --slowest;\n"
+		"                 --compare gives paths[] and a --qd list sweep[] of such runs\n"
 		"  -h, --help     show this text\n"
 		"\n"
 		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
 		cmd,
 		lat ? "Measure I/O latency percentiles (default: random reads, QD1)"
 		    : "Measure IOPS, bandwidth and latency (default: random reads, QD32)",
-		SLAB_CAPACITY, lat ? 1 : 32);
+		SLAB_CAPACITY, lat ? 1 : 32, MAX_ROUNDS, MAX_SLOWEST);
+}
+
+/* One depth of a --qd list: 1..SLAB_CAPACITY. */
+static int parse_depth(const char *arg, const char *s, size_t len, unsigned *out)
+{
+	char tmp[32];
+	uint64_t v;
+
+	if (len == 0 || len >= sizeof(tmp))
+		goto bad;
+	memcpy(tmp, s, len);
+	tmp[len] = 0;
+	if (cli_parse_size(tmp, &v) || v == 0 || v > SLAB_CAPACITY)
+		goto bad;
+	*out = (unsigned)v;
+	return 0;
+bad:
+	cli_err("--qd %s: '%.*s' is not a depth from 1 to %d (the command slab holds %d)", arg,
+		(int)len, s, SLAB_CAPACITY, SLAB_CAPACITY);
+	return -1;
+}
+
+/*
+ * --qd N, or a list N,N,... to sweep. "A,B,...,Z" goes on from B as A,B began (doubling when B
+ * is a multiple of A, else by B-A) while below Z, then Z.
+ */
+static int parse_depths(const char *arg, struct params *p)
+{
+	unsigned tok[MAX_DEPTHS * 2], ntok = 0, n = 0; /* 0: "..." */
+	const char *s = arg;
+
+	for (;;) {
+		size_t len = strcspn(s, ",");
+
+		if (ntok == sizeof(tok) / sizeof(tok[0])) {
+			cli_err("--qd %s: more than %d depths", arg, MAX_DEPTHS);
+			return -1;
+		}
+		if (len == 3 && !strncmp(s, "...", 3))
+			tok[ntok++] = 0;
+		else if (parse_depth(arg, s, len, &tok[ntok++]))
+			return -1;
+		if (!s[len])
+			break;
+		s += len + 1;
+	}
+	for (unsigned i = 0; i < ntok; i++) {
+		if (tok[i]) {
+			if (n == MAX_DEPTHS)
+				goto too_many;
+			if (n && tok[i] <= p->depths[n - 1]) {
+				cli_err("--qd %s: depths must rise (%u after %u)", arg, tok[i],
+					p->depths[n - 1]);
+				return -1;
+			}
+			p->depths[n++] = tok[i];
+			continue;
+		}
+		if (n < 2 || i + 1 == ntok || !tok[i + 1] || tok[i + 1] <= p->depths[n - 1]) {
+			cli_err("--qd %s: '...' goes between two rising depths and a larger last "
+				"one (1,2,...,128)",
+				arg);
+			return -1;
+		}
+		for (;;) {
+			unsigned a = p->depths[n - 2], b = p->depths[n - 1];
+			unsigned next = b % a == 0 ? b * (b / a) : b + (b - a);
+
+			if (next >= tok[i + 1])
+				break;
+			if (n == MAX_DEPTHS)
+				goto too_many;
+			p->depths[n++] = next;
+		}
+	}
+	p->ndepths = n;
+	p->qd = p->depths[0];
+	return 0;
+too_many:
+	cli_err("--qd %s: more than %d depths", arg, MAX_DEPTHS);
+	return -1;
+}
+
+static int parse_count(const char *opt, const char *arg, unsigned max, unsigned *out)
+{
+	uint64_t v;
+
+	if (cli_parse_size(arg, &v) || v == 0 || v > max) {
+		cli_err("%s %s: expected 1..%u", opt, arg, max);
+		return -1;
+	}
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* --plot FILE.svg, --hist FILE: a name that is not an option. */
+static int parse_file(const char *opt, const char *arg, const char *suffix, const char **out)
+{
+	size_t n = strlen(arg), sn = suffix ? strlen(suffix) : 0;
+
+	if (!n || arg[0] == '-') {
+		cli_err("%s %s: expected a file name", opt, arg);
+		return -1;
+	}
+	if (suffix && (n <= sn || strcmp(arg + n - sn, suffix))) {
+		cli_err("%s %s: the picture is SVG: name a FILE%s", opt, arg, suffix);
+		return -1;
+	}
+	*out = arg;
+	return 0;
 }
 
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-		{"rw", required_argument, NULL, 'r'},	{"bs", required_argument, NULL, 'b'},
-		{"qd", required_argument, NULL, 'q'},	{"time", required_argument, NULL, 't'},
-		{"count", required_argument, NULL, 'c'}, {"size", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},	{"no-fixedbufs", no_argument, NULL, 'F'},
-		{"sqpoll", no_argument, NULL, 'P'},	{"help", no_argument, NULL, 'h'},
-		{"passthrough", no_argument, NULL, 'T'}, {"poll", no_argument, NULL, 'O'},
-		{"batch", required_argument, NULL, 'B'},
-		{"listen", required_argument, NULL, 'L'},
-		{"ramp", required_argument, NULL, 'R'},
-		{0},
+	    {"rw", required_argument, NULL, 'r'},
+	    {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},
+	    {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},
+	    {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},
+	    {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},
+	    {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'},
+	    {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},
+	    {"slowest", required_argument, NULL, 'S'},
+	    {0},
 	};
-	bool have_time = false;
+	bool have_time = false, have_rounds = false;
 	uint64_t v;
 	char *end;
 	int c;
@@ -135,12 +231,13 @@ static int parse_args(int argc, char **argv, struct params *p)
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'r':
-			for (v = 0; v < sizeof(rw_names) / sizeof(rw_names[0]); v++)
+			for (v = 0; v < 5; v++)
 				if (!strcmp(optarg, rw_names[v]))
 					break;
-			if (v == sizeof(rw_names) / sizeof(rw_names[0])) {
+			if (v == 5) {
 				cli_err("--rw %s: expected read, write, randread, randwrite or "
-					"randrw", optarg);
+					"randrw",
+					optarg);
 				return -1;
 			}
 			p->rw = (enum rw)v;
@@ -152,12 +249,8 @@ static int parse_args(int argc, char **argv, struct params *p)
 			}
 			break;
 		case 'q':
-			if (cli_parse_size(optarg, &v) || v == 0 || v > SLAB_CAPACITY) {
-				cli_err("--qd %s: expected 1..%d (the command slab holds %d)", optarg,
-					SLAB_CAPACITY, SLAB_CAPACITY);
+			if (parse_depths(optarg, p))
 				return -1;
-			}
-			p->qd = (unsigned)v;
 			break;
 		case 't':
 			p->time_s = strtod(optarg, &end);
@@ -211,6 +304,26 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'L':
 			p->listen = optarg;
 			break;
+		case 'C':
+			p->compare = true;
+			break;
+		case 'N':
+			if (parse_count("--rounds", optarg, MAX_ROUNDS, &p->rounds))
+				return -1;
+			have_rounds = true;
+			break;
+		case 'G':
+			if (parse_file("--plot", optarg, ".svg", &p->plot))
+				return -1;
+			break;
+		case 'H':
+			if (parse_file("--hist", optarg, NULL, &p->hist))
+				return -1;
+			break;
+		case 'S':
+			if (parse_count("--slowest", optarg, MAX_SLOWEST, &p->slowest))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout, p->cmd);
 			exit(0);
@@ -234,8 +347,27 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--batch %u: above --qd %u", p->batch, p->qd);
 		return -1;
 	}
-	if (!p->batch)
-		p->batch = p->qd / 4 > 8 ? 8 : (p->qd / 4 ? p->qd / 4 : 1);
+	if (have_rounds && !p->compare) {
+		cli_err("--rounds applies to --compare");
+		return -1;
+	}
+	if (p->compare && p->ndepths > 1) {
+		cli_err("give --compare or a --qd list, not both");
+		return -1;
+	}
+	if (p->compare && p->poll) {
+		cli_err("--compare runs the polled paths itself: drop --poll");
+		return -1;
+	}
+	if (p->slowest && (p->compare || p->ndepths > 1)) {
+		cli_err("--slowest applies to one run, not --compare or a --qd list");
+		return -1;
+	}
+	if (p->compare && p->count && p->count < p->rounds) {
+		cli_err("--count %llu: --compare needs at least one I/O per round (--rounds %u)",
+			(unsigned long long)p->count, p->rounds);
+		return -1;
+	}
 	if (optind != argc - 1) {
 		cli_err(optind == argc ? "%s: missing PATH (see 'ringline %s --help')"
 				       : "%s: expected one PATH (see 'ringline %s --help')",
@@ -246,347 +378,27 @@ static int parse_args(int argc, char **argv, struct params *p)
 	return 0;
 }
 
-/* xorshift64*: cheap, and good enough to spread offsets uniformly. */
-static uint64_t next_rand(struct job *j)
-{
-	j->rng ^= j->rng >> 12;
-	j->rng ^= j->rng << 25;
-	j->rng ^= j->rng >> 27;
-	return j->rng * 0x2545f4914f6cdd1dull;
-}
-
-static void on_complete(void *arg, int res, uint64_t result);
-
-/* Queue @s's next I/O; false when the job issues no more (time, --count or an error). */
-static bool issue(struct slot *s)
-{
-	struct job *j = s->j;
-	struct params *p = j->p;
-	bool write, random = p->rw >= RW_RANDREAD;
-	uint64_t block;
-	int ret;
-
-	if (p->count && j->issued >= p->count)
-		j->stopping = true;
-	if (j->stopping)
-		return false;
-	if (p->rw == RW_RANDRW)
-		write = next_rand(j) & 1;
-	else
-		write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
-	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
-	if (s->buf_index >= 0)
-		ret = write ? rl_target_write_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
-						    on_complete, s)
-			    : rl_target_read_fixed(j->t, s->buf, p->bs, block * p->bs, s->buf_index,
-						   on_complete, s);
-	else if (write)
-		ret = rl_target_write(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
-	else
-		ret = rl_target_read(j->t, s->buf, p->bs, block * p->bs, on_complete, s);
-	if (ret) {
-		j->first_err = j->first_err ? j->first_err : ret;
-		cli_err("%s", rl_engine_last_error(j->e));
-		j->stopping = true;
-		return false;
-	}
-	j->issued++;
-	return true;
-}
-
-static void on_complete(void *arg, int res, uint64_t result)
-{
-	struct slot *s = arg;
-	struct job *j = s->j;
-
-	(void)result;
-	j->completed++;
-	/* Passthrough succeeds with 0 (> 0 is an NVMe status); a short O_DIRECT transfer fails. */
-	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
-		j->failed++;
-		if (!j->first_err)
-			j->first_err = res < 0 || j->passthru ? res : -EIO;
-		j->stopping = true;
-	}
-	j->idle[j->nidle++] = s;
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Open the target and check the request against it; nothing is written before this passes. */
-static int open_target(struct job *j)
-{
-	struct params *p = j->p;
-	bool reads_only = p->rw == RW_READ || p->rw == RW_RANDREAD;
-	unsigned flags = (reads_only ? RL_TARGET_RDONLY : 0) |
-			 (p->passthrough ? RL_TARGET_PASSTHROUGH : 0) |
-			 (p->poll ? RL_TARGET_POLLED : 0);
-	uint64_t fsize, range;
-	int ret;
-
-	ret = rl_target_open(j->e, p->path, flags, &j->t);
-	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(j->e));
-		return EXIT_IO;
-	}
-	j->passthru = rl_target_kind(j->t) == RL_TARGET_KIND_NVME;
-	if (p->poll && !j->passthru) {
-		cli_err("%s: --poll applies to NVMe passthrough only", p->path);
-		return EXIT_USAGE;
-	}
-	if (p->bs % rl_target_block_size(j->t)) {
-		cli_err("%s: block size %llu is not a multiple of its %s %u", p->path,
-			(unsigned long long)p->bs,
-			j->passthru ? "LBA size" : "O_DIRECT alignment", rl_target_block_size(j->t));
-		return EXIT_USAGE;
-	}
-	fsize = rl_target_size(j->t);
-	if (p->size > fsize) {
-		cli_err("%s: is %llu bytes, smaller than the range asked for (--size %llu)",
-			p->path, (unsigned long long)fsize, (unsigned long long)p->size);
-		return EXIT_USAGE;
-	}
-	range = p->size ? p->size : fsize;
-	if (range < p->bs) {
-		cli_err("%s: is %llu bytes, smaller than one block (--bs %llu)", p->path,
-			(unsigned long long)range, (unsigned long long)p->bs);
-		return EXIT_USAGE;
-	}
-	j->nblocks = range / p->bs;
-	return 0;
-}
-
-static struct json_object *lat_json(const struct rl_hist *h)
-{
-	static const struct {
-		const char *key;
-		double p;
-	} pcts[] = {{"p50", 50}, {"p90", 90}, {"p99", 99}, {"p99.9", 99.9}, {"p99.99", 99.99}};
-	struct json_object *o = json_object_new_object();
-
-	json_object_object_add(o, "min", json_object_new_int64((int64_t)rl_hist_min(h)));
-	json_object_object_add(o, "mean", json_object_new_double(rl_hist_mean(h)));
-	for (size_t i = 0; i < sizeof(pcts) / sizeof(pcts[0]); i++)
-		json_object_object_add(o, pcts[i].key,
-				       json_object_new_int64((int64_t)rl_hist_percentile(h, pcts[i].p)));
-	json_object_object_add(o, "max", json_object_new_int64((int64_t)rl_hist_max(h)));
-	return o;
-}
-
-static void report(struct job *j, double runtime, const struct rl_hist *lat, uint64_t errors)
-{
-	struct params *p = j->p;
-	uint64_t ops = rl_hist_count(lat), bytes = 0;
-	double iops = runtime > 0 ? (double)ops / runtime : 0;
-	unsigned feats = rl_engine_features(j->e);
-	struct rl_op_stats st;
-
-	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
-		rl_target_stats(j->t, op, &st);
-		bytes += st.bytes;
-	}
-	if (p->json) {
-		struct json_object *o = json_object_new_object(), *fa = json_object_new_array();
-
-		json_object_object_add(o, "target", json_object_new_string(p->path));
-		json_object_object_add(o, "engine_path",
-				       json_object_new_string(rl_target_engine_path(j->t)));
-		json_object_object_add(o, "rw", json_object_new_string(rw_names[p->rw]));
-		json_object_object_add(o, "bs", json_object_new_int64((int64_t)p->bs));
-		json_object_object_add(o, "qd", json_object_new_int64(p->qd));
-		json_object_object_add(o, "ramp_s", json_object_new_double(p->ramp_s));
-		json_object_object_add(o, "runtime_s", json_object_new_double(runtime));
-		json_object_object_add(o, "ops", json_object_new_int64((int64_t)ops));
-		json_object_object_add(o, "errors", json_object_new_int64((int64_t)errors));
-		json_object_object_add(o, "iops", json_object_new_double(iops));
-		json_object_object_add(o, "bw_bytes_per_s",
-				       json_object_new_double(runtime > 0 ? bytes / runtime : 0));
-		json_object_object_add(o, "lat_ns", lat_json(lat));
-		for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
-			if (feats & f)
-				json_object_array_add(fa, json_object_new_string(rl_feature_name(f)));
-		json_object_object_add(o, "ring_features", fa);
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
-		json_object_put(o);
-		return;
-	}
-	printf("%s: %s (%s) %s bs=%llu qd=%u\n", p->cmd, p->path, rl_target_engine_path(j->t),
-	       rw_names[p->rw],
-	       (unsigned long long)p->bs, p->qd);
-	printf("  ring:    ");
-	for (unsigned f = 1; f < 1u << RL_FEAT_COUNT; f <<= 1)
-		if (feats & f)
-			printf(" %s", rl_feature_name(f));
-	printf("\n  ops:      %llu in %.2f s, %llu errors\n", (unsigned long long)ops, runtime,
-	       (unsigned long long)errors);
-	printf("  iops:     %.0f\n  bw:       %.1f MiB/s\n", iops,
-	       runtime > 0 ? bytes / runtime / (1 << 20) : 0);
-	printf("  lat (us): min %.1f  mean %.1f  p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  "
-	       "p99.99 %.1f  max %.1f\n",
-	       rl_hist_min(lat) / 1e3, rl_hist_mean(lat) / 1e3, rl_hist_percentile(lat, 50) / 1e3,
-	       rl_hist_percentile(lat, 90) / 1e3, rl_hist_percentile(lat, 99) / 1e3,
-	       rl_hist_percentile(lat, 99.9) / 1e3, rl_hist_percentile(lat, 99.99) / 1e3,
-	       rl_hist_max(lat) / 1e3);
-}
-
-static int run(struct params *p)
-{
-	struct rl_engine_opts eo;
-	struct job j = {.p = p, .rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL)};
-	struct slot *slots = NULL;
-	struct rl_hist *lat = NULL;
-	struct ctl_http *http = NULL;
-	struct rl_op_stats st;
-	char *bufs = NULL;
-	uint64_t errors = 0;
-	double start, runtime, deadline, now;
-	bool ramping = p->ramp_s > 0;
-	int ret, status = EXIT_IO;
-
-	rl_engine_opts_init(&eo);
-	eo.max_inflight = SLAB_CAPACITY;
-	eo.reg_buffers = p->fixedbufs ? p->qd : 0; /* one per slot, see below */
-	eo.sqpoll = p->sqpoll;
-	eo.iopoll = p->poll;
-	ret = rl_engine_create(&eo, &j.e);
-	if (ret) {
-		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
-		return EXIT_IO;
-	}
-	status = open_target(&j);
-	if (status)
-		goto out;
-	status = EXIT_IO;
-	if (p->listen) {
-		struct ctl_http_opts ho = {.listen = p->listen};
-
-		if (ctl_http_start(j.e, &ho, &http)) {
-			fprintf(stderr, "%s\n", rl_engine_last_error(j.e));
-			goto out;
-		}
-		fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd, ctl_http_address(http));
-	}
-	bufs = rl_alloc_aligned(rl_target_mem_align(j.t) > 4096 ? rl_target_mem_align(j.t) : 4096,
-				p->qd * p->bs);
-	slots = calloc(p->qd, sizeof(*slots));
-	j.idle = calloc(p->qd, sizeof(*j.idle));
-	if (!bufs || !slots || !j.idle || rl_hist_create(&lat)) {
-		cli_err("out of memory for %u buffers of %llu bytes", p->qd,
-			(unsigned long long)p->bs);
-		goto out;
-	}
-	/* Random, not zero, so a write benchmark moves real data. */
-	for (uint64_t i = 0; i < p->qd * p->bs; i += 8) {
-		uint64_t r = next_rand(&j);
-		memcpy(bufs + i, &r, p->qd * p->bs - i < 8 ? p->qd * p->bs - i : 8);
-	}
-	/*
-	 * Each slot's buffer is registered on its own, as t/io_uring and fio do: Linux 6.1 maps a
-	 * registered buffer for NVMe passthrough from the I/O's start to the end of its
-	 * registration and refuses (EINVAL) more pages than the queue has segments, so one
-	 * registration of all the buffers failed I/Os from --qd 32 --bs 128k on. Each I/O names
-	 * its slot's buffer index, so the engine need not search for it.
-	 */
-	for (unsigned i = 0; i < p->qd; i++) {
-		slots[i] = (struct slot){.j = &j, .buf = bufs + (size_t)i * p->bs, .buf_index = -1};
-		if (p->fixedbufs && (i == 0 || slots[i - 1].buf_index >= 0)) {
-			slots[i].buf_index = rl_engine_register_buffer(j.e, slots[i].buf, p->bs);
-			if (slots[i].buf_index < 0)
-				cli_err("warning: %s; buffers %u to %u are not registered",
-					rl_engine_last_error(j.e), i, p->qd - 1);
-		}
-	}
-
-	start = now_s();
-	deadline = p->time_s > 0 ? start + p->ramp_s + p->time_s : INFINITY;
-	for (unsigned i = 0; i < p->qd; i++)
-		j.idle[j.nidle++] = &slots[p->qd - 1 - i];
-	for (;;) {
-		/*
-		 * Issue whole batches of --batch I/Os, as t/io_uring -s does: each batch is
-		 * submitted at once while another follows, and the last goes with the poll that
-		 * waits, in the same system call (so `lat` makes one call per I/O; what a failed
-		 * submit leaves queued goes with it too). Resubmitting every completed slot in one
-		 * call instead keeps the queue in step: all of it completes together, is
-		 * resubmitted together, and the device idles while the host turns it around.
-		 */
-		while (j.nidle >= p->batch && !j.stopping) {
-			for (unsigned i = 0; i < p->batch && issue(j.idle[j.nidle - 1]); i++)
-				j.nidle--;
-			if (j.nidle >= p->batch)
-				rl_engine_submit(j.e);
-		}
-		if (!rl_engine_inflight(j.e))
-			break;
-		ret = rl_engine_poll(j.e, p->batch, -1);
-		if (ret < 0) {
-			cli_err("completion loop failed: %s", strerror(-ret));
-			goto out;
-		}
-		now = now_s();
-		if (ramping && now >= start + p->ramp_s) {
-			/* Measure from here: nothing that completed during the ramp counts. */
-			rl_target_reset_stats(j.t);
-			start = now;
-			deadline = now + p->time_s;
-			ramping = false;
-		}
-		if (!j.stopping && now >= deadline)
-			j.stopping = true;
-	}
-	runtime = now_s() - start;
-
-	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
-		rl_target_stats(j.t, op, &st);
-		rl_hist_merge(lat, st.lat);
-		errors += st.errors;
-	}
-	/* Short transfers succeed as far as the kernel is concerned. */
-	if (j.failed > errors)
-		errors = j.failed;
-	report(&j, runtime, lat, errors);
-	status = 0;
-	if (j.first_err) {
-		char why[128];
-
-		if (j.first_err > 0)
-			rl_nvme_status_str(j.first_err, why, sizeof(why));
-		else
-			snprintf(why, sizeof(why), "%s",
-				 j.first_err == -EIO && !j.passthru ? "short transfer (past the end?)"
-								    : strerror(-j.first_err));
-		cli_err("%s: %llu of %llu I/Os failed; first error: %s", p->path,
-			(unsigned long long)errors, (unsigned long long)j.completed, why);
-		status = EXIT_IO;
-	}
-out:
-	if (http)
-		ctl_http_stop(http);
-	rl_hist_destroy(lat);
-	free(j.idle);
-	free(slots);
-	/* Destroying the engine reaps what is in flight before the buffers go away. */
-	rl_engine_destroy(j.e);
-	rl_free_aligned(bufs);
-	return status;
-}
-
 static int cmd_common(int argc, char **argv, const char *cmd, unsigned qd)
 {
 	struct params p = {
-		.cmd = cmd, .rw = RW_RANDREAD, .bs = 4096, .qd = qd, .time_s = 10,
-		.fixedbufs = true,
+	    .cmd = cmd,
+	    .rw = RW_RANDREAD,
+	    .bs = 4096,
+	    .qd = qd,
+	    .depths = {qd},
+	    .ndepths = 1,
+	    .time_s = 10,
+	    .fixedbufs = true,
+	    .rounds = 4,
 	};
 
 	if (parse_args(argc, argv, &p))
 		return EXIT_USAGE;
-	return run(&p);
+	if (p.compare)
+		return lab_compare(&p);
+	if (p.ndepths > 1)
+		return lab_sweep(&p);
+	return lab_single(&p);
 }
 
 int cmd_bench(int argc, char **argv)

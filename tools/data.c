@@ -25,12 +25,13 @@ struct verb {
 };
 
 static const struct verb verbs[] = {
-	{"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout"},
-	{"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)"},
-	{"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)"},
-	{"trim", 2, "DEV OFFSET LENGTH", "deallocate LENGTH bytes at OFFSET (NVMe Dataset "
-					 "Management; punch hole on files)"},
-	{"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)"},
+    {"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout"},
+    {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)"},
+    {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)"},
+    {"trim", 2, "DEV OFFSET LENGTH",
+     "deallocate LENGTH bytes at OFFSET (NVMe Dataset "
+     "Management; punch hole on files)"},
+    {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)"},
 };
 
 struct ctx {
@@ -211,10 +212,10 @@ static int do_range(struct ctx *c, bool trim, uint64_t off, uint64_t len)
 int cmd_data(int argc, char **argv)
 {
 	static const struct option opts[] = {
-		{"raw", no_argument, NULL, 'r'},
-		{"passthrough", no_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"raw", no_argument, NULL, 'r'},
+	    {"passthrough", no_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	const struct verb *v = NULL;
 	struct ctx c = {0};

@@ -18,9 +18,9 @@
 static int parse_common(int argc, char **argv, int nargs, const char *help, bool *json)
 {
 	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {0},
 	};
 	int opt;
 
@@ -49,7 +49,7 @@ static int parse_common(int argc, char **argv, int nargs, const char *help, bool
 static void print_json(struct json_object *o)
 {
 	printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-							      JSON_C_TO_STRING_NOSLASHESCAPE));
+							     JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
@@ -73,15 +73,19 @@ static int open_dev(struct rl_engine **e, const char *path, struct rl_nvme_dev *
 int cmd_identify(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: ringline identify DEV [--json]\n"
-		"\n"
-		"Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
-		"and metadata size of the format in use, size, capacity and utilisation in blocks,\n"
-		"MDTS, model, serial and firmware.\n"
-		"  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, nsze, ncap,\n"
-		"              nuse, capacity_bytes, mdts_bytes, max_transfer_bytes, dlfeat, model,\n"
-		"              serial, firmware, device, generic_device\n"
-		"exit status: 0 success, 1 device error, 2 usage error\n";
+	    "usage: ringline identify DEV [--json]\n"
+	    "\n"
+	    "Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
+	    "and metadata size of the format in use, size, capacity and utilisation in blocks,\n"
+	    "MDTS, model, serial and firmware.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, nsze, ncap,\n"
+	    "              nuse, capacity_bytes, mdts_bytes, max_transfer_bytes, dlfeat, model,\n"
+	    "              serial, firmware, device, generic_device\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
+	    "exit status: 0 success, 1 device error, 2 usage error\n";
 	struct rl_engine *e;
 	struct rl_nvme_dev *d;
 	const struct rl_nvme_info *in;
@@ -120,12 +124,17 @@ static void on_done(void *arg, int res, uint64_t result)
 int cmd_health(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: ringline health DEV [--json]\n"
-		"\n"
-		"Read the SMART / Health log (Get Log Page 0x02) of an NVMe controller through an\n"
-		"admin passthrough command on the engine's ring. Field names follow nvme-cli's\n"
-		"smart-log; temperature is in Kelvin.\n"
-		"exit status: 0 success, 1 device error, 2 usage error\n";
+	    "usage: ringline health DEV [--json]\n"
+	    "\n"
+	    "Read the SMART / Health log (Get Log Page 0x02) of an NVMe controller through an\n"
+	    "admin passthrough command on the engine's ring. Field names follow nvme-cli's\n"
+	    "smart-log; temperature is in Kelvin.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      one JSON object of the same fields\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
+	    "exit status: 0 success, 1 device error, 2 usage error\n";
 	struct nvme_smart_log *log = NULL;
 	struct rl_engine *e;
 	struct rl_nvme_dev *d;
@@ -140,7 +149,8 @@ int cmd_health(int argc, char **argv)
 	if (ret)
 		return ret;
 	log = rl_alloc_aligned(4096, sizeof(*log));
-	ret = rl_nvme_get_log(d, NVME_LOG_LID_SMART, NVME_NSID_ALL, log, sizeof(*log), on_done, &res);
+	ret =
+	    rl_nvme_get_log(d, NVME_LOG_LID_SMART, NVME_NSID_ALL, log, sizeof(*log), on_done, &res);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(e));
 		ret = EXIT_IO;
@@ -160,7 +170,7 @@ int cmd_health(int argc, char **argv)
 	} else {
 		printf("%s: SMART / Health log\n", argv[i]);
 		json_object_object_foreach(o, key, val)
-			printf("  %-40s %s\n", key, json_object_get_string(val));
+		    printf("  %-40s %s\n", key, json_object_get_string(val));
 		json_object_put(o);
 	}
 	ret = 0;
@@ -178,11 +188,16 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 int cmd_list(int argc, char **argv)
 {
 	static const char help[] =
-		"usage: ringline list [--json]\n"
-		"\n"
-		"List NVMe namespaces with their generic char devices (/dev/ngXnY, the ones\n"
-		"passthrough uses), block devices, model, size and LBA format.\n"
-		"exit status: 0 success (also when there are none), 1 error, 2 usage error\n";
+	    "usage: ringline list [--json]\n"
+	    "\n"
+	    "List NVMe namespaces with their generic char devices (/dev/ngXnY, the ones\n"
+	    "passthrough uses), block devices, model, size and LBA format.\n"
+	    "\n"
+	    "options:\n"
+	    "  --json      one JSON array, an object per namespace\n"
+	    "  -h, --help  show this text\n"
+	    "\n"
+	    "exit status: 0 success (also when there are none), 1 error, 2 usage error\n";
 	struct json_object *arr = json_object_new_array();
 	struct dirent **names = NULL;
 	struct rl_engine *e;

@@ -47,13 +47,13 @@ enum rl_region {
 };
 
 /* Ring features (rl_engine_features()). */
-#define RL_FEAT_SQE128 (1u << 0)	 /* 128-byte SQEs (NVMe passthrough) */
-#define RL_FEAT_CQE32 (1u << 1)		 /* 32-byte CQEs (NVMe command result) */
-#define RL_FEAT_COOP_TASKRUN (1u << 2)	 /* no IPI to run completion task work */
-#define RL_FEAT_SINGLE_ISSUER (1u << 3)	 /* one submitting thread */
+#define RL_FEAT_SQE128 (1u << 0)	/* 128-byte SQEs (NVMe passthrough) */
+#define RL_FEAT_CQE32 (1u << 1)		/* 32-byte CQEs (NVMe command result) */
+#define RL_FEAT_COOP_TASKRUN (1u << 2)	/* no IPI to run completion task work */
+#define RL_FEAT_SINGLE_ISSUER (1u << 3) /* one submitting thread */
 #define RL_FEAT_DEFER_TASKRUN (1u << 4) /* task work only when the loop waits */
-#define RL_FEAT_SQPOLL (1u << 5)	 /* kernel thread polls the submission queue */
-#define RL_FEAT_IOPOLL (1u << 6)	 /* a second, polled ring for NVMe */
+#define RL_FEAT_SQPOLL (1u << 5)	/* kernel thread polls the submission queue */
+#define RL_FEAT_IOPOLL (1u << 6)	/* a second, polled ring for storage */
 #define RL_FEAT_COUNT 7
 
 /**
@@ -65,8 +65,9 @@ enum rl_region {
  * @reg_buffers:   registered buffer slots (default 64).
  * @sqpoll:        use a kernel submission polling thread (default off).
  * @sqpoll_idle_ms: idle time before that thread sleeps (default 1000).
- * @iopoll:        add a storage-only IOPOLL ring for polled NVMe (RL_NVME_POLLED); the same
- *                 loop reaps it. Needs a driver with poll queues (nvme poll_queues=N).
+ * @iopoll:        add a storage-only IOPOLL ring for polled NVMe (RL_NVME_POLLED) and polled
+ *                 O_DIRECT (RL_FILE_POLLED); the same loop reaps it. Polling needs a driver
+ *                 with poll queues (nvme poll_queues=N).
  * @no_latency:    do not time commands, saving two clock reads per system call (microseconds
  *                 where the clock source is not the TSC, as in emulated guests) and a histogram
  *                 update per command: the targets' latency histograms stay empty; their
@@ -161,6 +162,16 @@ RL_EXPORT unsigned rl_engine_inflight(const struct rl_engine *e);
 
 /* rl_engine_capacity() - command slab capacity (max_inflight). */
 RL_EXPORT unsigned rl_engine_capacity(const struct rl_engine *e);
+
+/**
+ * rl_engine_cmd_latency() - in a command's completion callback, that command's latency in ns:
+ * the value its target's histogram just recorded (from the system call that submitted it to
+ * the reaping of its completion), so a caller can single out slow commands without reading the
+ * clock itself.
+ * Return: the latency; 0 outside a completion callback, or when the engine was created with
+ * no_latency.
+ */
+RL_EXPORT uint64_t rl_engine_cmd_latency(const struct rl_engine *e);
 
 /* rl_engine_stale_cqes() - completions dropped because their command slot had been reused. */
 RL_EXPORT uint64_t rl_engine_stale_cqes(const struct rl_engine *e);

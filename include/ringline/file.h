@@ -24,6 +24,16 @@ struct rl_file;
 
 #define RL_FILE_RDONLY (1u << 0) /* open read-only */
 #define RL_FILE_CREATE (1u << 1) /* create a regular file if missing */
+/*
+ * Reads and writes on the engine's IOPOLL ring (needs opts.iopoll): completions are polled for,
+ * not signalled by an interrupt, as for RL_NVME_POLLED. Flush, zeroes and trim still go to the
+ * interrupt ring (IOPOLL carries only reads and writes). Polling needs a device whose driver
+ * has poll queues (nvme poll_queues=N; /sys/block/DEV/queue/io_poll reads 1), reached through
+ * O_DIRECT on the block device or a file system that polls (ext4, xfs). Elsewhere the kernel
+ * completes the I/O by interrupt on the same ring (Linux 6.1) or fails it with -EOPNOTSUPP
+ * (newer kernels, and tmpfs on every kernel).
+ */
+#define RL_FILE_POLLED (1u << 2)
 
 /**
  * struct rl_file_opts - rl_file_open() options.
@@ -45,8 +55,9 @@ struct rl_file_opts {
  * @out:  the file, written only on success.
  *
  * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
- * file nor a block device, or O_DIRECT is not supported there; -ENFILE when the file region of
- * the fixed-file table is full. rl_engine_last_error() names the problem.
+ * file nor a block device, or O_DIRECT is not supported there; -EOPNOTSUPP for RL_FILE_POLLED on
+ * an engine without an IOPOLL ring; -ENFILE when the file region of the fixed-file table is full.
+ * rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,
 			   struct rl_file **out);
@@ -99,8 +110,8 @@ RL_EXPORT int rl_file_write(struct rl_file *f, const void *buf, size_t len, uint
  * segment or offset, a total of 0 or above 4 GiB, or a range past the end of a block device;
  * -EBUSY when the command slab is full (reap, retry).
  */
-RL_EXPORT int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt,
-			    uint64_t offset, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_file_readv(struct rl_file *f, const struct iovec *iov, int iovcnt, uint64_t offset,
+			    rl_complete_fn cb, void *arg);
 
 /* rl_file_writev() - as rl_file_readv(), writing (IORING_OP_WRITEV). */
 RL_EXPORT int rl_file_writev(struct rl_file *f, const struct iovec *iov, int iovcnt,

@@ -49,6 +49,15 @@ RL_EXPORT uint64_t rl_hist_percentile(const struct rl_hist *h, double p);
 RL_EXPORT int rl_hist_bucket(const struct rl_hist *h, unsigned *pos, uint64_t *upper,
 			     uint64_t *count);
 
+/**
+ * rl_hist_bucket_range() - as rl_hist_bucket(), with the bucket's inclusive lower bound too:
+ * the bucket holds the values @lower..@upper. The layout is fixed (see the top of this header),
+ * so buckets written by different runs line up, and adding their counts merges the runs.
+ * Return: 1 while a bucket was written, 0 at the end.
+ */
+RL_EXPORT int rl_hist_bucket_range(const struct rl_hist *h, unsigned *pos, uint64_t *lower,
+				   uint64_t *upper, uint64_t *count);
+
 #ifdef __cplusplus
 }
 #endif

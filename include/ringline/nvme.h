@@ -143,12 +143,12 @@ RL_EXPORT int rl_nvme_get_log(struct rl_nvme_dev *d, uint8_t lid, uint32_t nsid,
 			      uint32_t len, rl_complete_fn cb, void *arg);
 
 /* Fields of an NVMe status as completion callbacks receive it (res > 0). */
-#define RL_NVME_SC(s) ((s) & 0xff)
+#define RL_NVME_SC(s) ((s)&0xff)
 #define RL_NVME_SCT(s) (((s) >> 8) & 0x7)
 #define RL_NVME_DNR(s) (((s) >> 14) & 0x1)
 
 /* Generic command status and media error values used by ringline's tests and tools. */
-#define RL_NVME_STATUS_LBA_RANGE 0x080	      /* SCT 0, SC 0x80: LBA Out of Range */
+#define RL_NVME_STATUS_LBA_RANGE 0x080	    /* SCT 0, SC 0x80: LBA Out of Range */
 #define RL_NVME_STATUS_COMPARE_FAILED 0x285 /* SCT 2, SC 0x85: Compare Failure */
 
 /**

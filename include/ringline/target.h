@@ -87,7 +87,7 @@ RL_EXPORT void rl_target_reset_stats(struct rl_target *t);
  */
 #define RL_TARGET_RDONLY (1u << 0)	/* files and block devices: open read-only */
 #define RL_TARGET_PASSTHROUGH (1u << 1) /* /dev/nvmeXnY: use its /dev/ngXnY, not O_DIRECT */
-#define RL_TARGET_POLLED (1u << 2)	/* NVMe: the IOPOLL ring (RL_NVME_POLLED) */
+#define RL_TARGET_POLLED (1u << 2)	/* the IOPOLL ring (RL_NVME_POLLED, RL_FILE_POLLED) */
 #define RL_TARGET_RAW (1u << 3)		/* NVMe: the device checks LBA ranges (RL_NVME_RAW) */
 
 /**
@@ -128,8 +128,8 @@ RL_EXPORT uint32_t rl_target_mem_align(const struct rl_target *t);
 
 RL_EXPORT int rl_target_read(struct rl_target *t, void *buf, uint64_t len, uint64_t offset,
 			     rl_complete_fn cb, void *arg);
-RL_EXPORT int rl_target_write(struct rl_target *t, const void *buf, uint64_t len,
-			      uint64_t offset, rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t offset,
+			      rl_complete_fn cb, void *arg);
 /*
  * As rl_target_read()/rl_target_write(), from registered buffer @buf_index (the index
  * rl_engine_register_buffer() returned), which must hold [@buf, @buf + @len): -EINVAL if it
@@ -152,8 +152,8 @@ RL_EXPORT int rl_target_writev(struct rl_target *t, const struct iovec *iov, int
 			       uint64_t offset, rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_target_write_zeroes(struct rl_target *t, uint64_t offset, uint64_t len,
 				     rl_complete_fn cb, void *arg);
-RL_EXPORT int rl_target_trim(struct rl_target *t, uint64_t offset, uint64_t len,
-			     rl_complete_fn cb, void *arg);
+RL_EXPORT int rl_target_trim(struct rl_target *t, uint64_t offset, uint64_t len, rl_complete_fn cb,
+			     void *arg);
 /* NVMe Flush, or fdatasync for files and block devices. */
 RL_EXPORT int rl_target_flush(struct rl_target *t, rl_complete_fn cb, void *arg);
 

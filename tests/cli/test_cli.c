@@ -157,8 +157,7 @@ static void expect_error(struct run *r, int code, const char *what)
 	cr_assert_eq(r->status, code, "exit %d, wanted %d; stderr: %s", r->status, code, r->err);
 	cr_assert(strstr(r->err, what), "stderr lacks '%s': %s", what, r->err);
 	cr_assert(strncmp(r->err, "ringline: ", 10) == 0, "stderr: %s", r->err);
-	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s",
-		     r->err);
+	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s", r->err);
 	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
 }
 
@@ -246,8 +245,8 @@ Test(cli, permission_denied_is_a_runtime_error)
 Test(cli, help_documents_every_option)
 {
 	static struct run r;
-	const char *opts[] = {"--rw", "--bs", "--qd", "--time", "--count", "--size", "--json",
-			      "--no-fixedbufs", "--sqpoll", "--help"};
+	const char *opts[] = {"--rw",	"--bs",	  "--qd",	    "--time",	"--count",
+			      "--size", "--json", "--no-fixedbufs", "--sqpoll", "--help"};
 
 	CLI(&r, "bench", "--help");
 	cr_assert_eq(r.status, 0);

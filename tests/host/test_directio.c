@@ -39,7 +39,8 @@ static void write_sync_read(const char *path, int registered)
 	memset(rbuf, 0, LEN);
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(rl_file_write(f, wbuf + i * (LEN / 4), LEN / 4, off + i * (LEN / 4),
-					   done_cb, &w[i]), 0, "%s", rl_engine_last_error(e));
+					   done_cb, &w[i]),
+			     0, "%s", rl_engine_last_error(e));
 	drain(e);
 	for (int i = 0; i < 4; i++)
 		cr_assert_eq(w[i].res, LEN / 4, "write %d: %d", i, w[i].res);
@@ -185,9 +186,59 @@ Test(directio, open_refuses_directories_and_missing_files)
 	cr_assert_eq(rl_file_open(e, "/nonexistent/file", NULL, &f), -ENOENT);
 	cr_assert(strstr(rl_engine_last_error(e), "/nonexistent/file"));
 	cr_assert_eq(rl_file_open(e, "/var/tmp", &ro, &f), -EISDIR);
-	cr_assert(strstr(rl_engine_last_error(e), "is a directory"), "%s",
-		  rl_engine_last_error(e));
+	cr_assert(strstr(rl_engine_last_error(e), "is a directory"), "%s", rl_engine_last_error(e));
 	cr_assert_eq(rl_file_open(e, "/dev/null", NULL, &f), -EINVAL);
 	cr_assert_null(f, "*out written on failure");
 	rl_engine_destroy(e);
+}
+
+static struct rl_engine *iopoll_engine(void)
+{
+	struct rl_engine_opts o;
+	struct rl_engine *e = NULL;
+
+	rl_engine_opts_init(&o);
+	o.iopoll = true;
+	cr_assert_eq(rl_engine_create(&o, &e), 0);
+	return e;
+}
+
+/*
+ * RL_FILE_POLLED: an engine without the IOPOLL ring refuses the open; fdatasync and zero range
+ * go to the interrupt ring (an IOPOLL ring would fail them with EINVAL) and succeed. A polled
+ * read moves data where the device polls (the guest test on NVMe with poll queues); elsewhere
+ * the kernel completes it by interrupt or fails it with EOPNOTSUPP, depending on its version.
+ */
+Test(directio, polled_file_syncs_on_the_interrupt_ring)
+{
+	struct rl_file_opts fo = {.opts_size = sizeof(fo), .flags = RL_FILE_POLLED};
+	unsigned char *buf = rl_alloc_aligned(4096, 4096);
+	char *path = make_file("/var/tmp", 1 << 20, 0x7e);
+	struct rl_engine *e;
+	struct rl_file *f;
+	struct done d = {0}, s = {.res = 1}, z = {.res = 1};
+
+	e = engine_new(8);
+	cr_assert_eq(rl_file_open(e, path, &fo, &f), -EOPNOTSUPP);
+	cr_assert(strstr(rl_engine_last_error(e), "iopoll"), "%s", rl_engine_last_error(e));
+	rl_engine_destroy(e);
+
+	e = iopoll_engine();
+	if (!(rl_engine_features(e) & RL_FEAT_IOPOLL))
+		cr_skip_test("no IOPOLL ring: %s", rl_engine_feature_note(e, RL_FEAT_IOPOLL));
+	cr_assert_eq(rl_file_open(e, path, &fo, &f), 0, "%s", rl_engine_last_error(e));
+	cr_assert_eq(rl_file_fsync(f, 1, done_cb, &s), 0);
+	cr_assert_eq(rl_file_write_zeroes(f, 0, 4096, done_cb, &z), 0);
+	drain(e);
+	cr_assert_eq(s.res, 0, "fdatasync of a polled file: %d", s.res);
+	cr_assert_eq(z.res, 0, "zero range on a polled file: %d", z.res);
+	cr_assert_eq(rl_file_read(f, buf, 4096, 8192, done_cb, &d), 0);
+	drain(e);
+	cr_assert(d.res == 4096 || d.res == -EOPNOTSUPP, "polled read: %d", d.res);
+	if (d.res == 4096)
+		cr_assert_eq(buf[0], 0x7e);
+	rl_engine_destroy(e);
+	rl_free_aligned(buf);
+	unlink(path);
+	free(path);
 }

@@ -33,7 +33,8 @@ Test(files, regions_are_disjoint_and_fill_independently)
 			cr_assert_geq(idx, e->files.base[r]);
 			cr_assert_lt(idx, e->files.base[r] + caps[r], "index outside its region");
 			for (unsigned k = 0; k < n; k++)
-				cr_assert_neq(seen[k], (uint32_t)idx, "index %lld reused", (long long)idx);
+				cr_assert_neq(seen[k], (uint32_t)idx, "index %lld reused",
+					      (long long)idx);
 			seen[n++] = (uint32_t)idx;
 		}
 		cr_assert_eq(rl__files_add(e, r, fd), -ENFILE, "region %d did not report full", r);

@@ -14,7 +14,8 @@ Test(slab, engine_returns_ebusy_when_full_and_recovers)
 
 	cr_assert_eq(rl_file_open(e, path, NULL, &f), 0, "%s", rl_engine_last_error(e));
 	for (int i = 0; i < 4; i++)
-		cr_assert_eq(rl_file_read(f, (char *)buf + i * 4096, 4096, i * 4096, done_cb, &d[i]), 0);
+		cr_assert_eq(
+		    rl_file_read(f, (char *)buf + i * 4096, 4096, i * 4096, done_cb, &d[i]), 0);
 	cr_assert_eq(rl_file_read(f, (char *)buf + 4 * 4096, 4096, 0, done_cb, &d[4]), -EBUSY);
 	cr_assert(strstr(rl_engine_last_error(e), "reap completions and retry"), "message: %s",
 		  rl_engine_last_error(e));

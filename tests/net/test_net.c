@@ -193,6 +193,8 @@ static void echo_client(struct client *c)
 	close(fd);
 }
 
+TestSuite(net, .init = skip_unless_io_uring);
+
 Test(net, tcp_echo_and_close_after_eof)
 {
 	struct rl_engine *e = engine_new(8);

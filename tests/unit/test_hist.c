@@ -129,3 +129,43 @@ Test(hist, empty_and_buckets)
 	cr_assert_eq(total, rl_hist_count(h));
 	rl_hist_destroy(h);
 }
+
+/* Ranges tile the value axis: each recorded value lies in its bucket, buckets never overlap. */
+Test(hist, bucket_ranges_hold_their_values_and_do_not_overlap)
+{
+	static const uint64_t vals[] = {0, 1, 127, 128, 129, 255, 256, 1000, 4097, 123456789};
+	struct rl_hist *h, *one;
+	unsigned pos = 0, n = 0;
+	uint64_t lower, upper, count, prev_upper = 0, total = 0;
+
+	rl_hist_create(&h);
+	rl_hist_create(&one);
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		rl_hist_record(h, vals[i]);
+	while (rl_hist_bucket_range(h, &pos, &lower, &upper, &count)) {
+		cr_assert_leq(lower, upper);
+		cr_assert(n == 0 || lower > prev_upper, "bucket %llu..%llu overlaps the one before",
+			  (unsigned long long)lower, (unsigned long long)upper);
+		/* the bucket's width is at most 1/128 of its lower bound (exact below 128) */
+		cr_assert_leq((upper - lower) * 128, lower, "bucket %llu..%llu too wide",
+			      (unsigned long long)lower, (unsigned long long)upper);
+		/* a value alone in a histogram lands in this same bucket */
+		rl_hist_reset(one);
+		rl_hist_record(one, lower);
+		rl_hist_record(one, upper);
+		unsigned p1 = 0;
+		uint64_t l1, u1, c1;
+		cr_assert_eq(rl_hist_bucket_range(one, &p1, &l1, &u1, &c1), 1);
+		cr_assert_eq(l1, lower);
+		cr_assert_eq(u1, upper);
+		cr_assert_eq(c1, 2, "%llu and %llu fall in different buckets",
+			     (unsigned long long)lower, (unsigned long long)upper);
+		prev_upper = upper;
+		total += count;
+		n++;
+	}
+	cr_assert_eq(n, 10);
+	cr_assert_eq(total, 10);
+	rl_hist_destroy(h);
+	rl_hist_destroy(one);
+}

@@ -11,7 +11,8 @@
 
 Test(nvme_abi, cmd_op_values_are_pinned)
 {
-	/* _IOWR('N', 0x80.., struct nvme_uring_cmd): a wrong cmd_op fails every command (ENOTTY). */
+	/* _IOWR('N', 0x80.., struct nvme_uring_cmd): a wrong cmd_op fails every command (ENOTTY).
+	 */
 	cr_assert_eq(NVME_URING_CMD_IO, 0xc0484e80u);
 	cr_assert_eq(NVME_URING_CMD_IO_VEC, 0xc0484e81u);
 	cr_assert_eq(NVME_URING_CMD_ADMIN, 0xc0484e82u);
@@ -47,7 +48,9 @@ static void fake_open(struct fake *f, uint32_t lba, uint64_t nsze, uint32_t max_
 	f->fd = open("/dev/zero", O_RDWR);
 	cr_assert_eq(rl__nvme_attach(&f->d, f->e, "/dev/ng9n1", f->fd, false), 0);
 	cr_assert_eq(rl__nvme_add_admin(&f->d, open("/dev/zero", O_RDWR)), 0);
-	f->d.info = (struct rl_nvme_info){.nsid = 3, .lba_size = lba, .nsze = nsze,
+	f->d.info = (struct rl_nvme_info){.nsid = 3,
+					  .lba_size = lba,
+					  .nsze = nsze,
 					  .capacity_bytes = nsze * lba,
 					  .max_transfer = max_transfer};
 	rl__nvme_set_limits(&f->d);
@@ -155,7 +158,8 @@ Test(nvme_cmd, named_registered_buffer_is_used_and_checked)
 	cr_assert_eq(last_sqe(f.e)->buf_index, ic);
 	cr_assert_eq(rl_engine_inflight(f.e), 4);
 
-	/* The wrong index, one past the buffer's end, or no such buffer: refused, nothing queued. */
+	/* The wrong index, one past the buffer's end, or no such buffer: refused, nothing queued.
+	 */
 	cr_assert_eq(rl_target_read_fixed(&f.d.t, b, 4096, 0, ia, done_cb, &d), -EINVAL);
 	cr_assert(strstr(rl_engine_last_error(f.e), "not inside registered buffer"), "%s",
 		  rl_engine_last_error(f.e));
@@ -214,8 +218,8 @@ Test(nvme_cmd, vectored_and_admin_fields)
 	const struct nvme_uring_cmd *c;
 
 	fake_open(&f, 512, 1 << 20, 1 << 20);
-	cr_assert_eq(rl_nvme_readv(&f.d, iov, 2, 8, 32, done_cb, &d), 0,
-		     "%s", rl_engine_last_error(f.e));
+	cr_assert_eq(rl_nvme_readv(&f.d, iov, 2, 8, 32, done_cb, &d), 0, "%s",
+		     rl_engine_last_error(f.e));
 	cr_assert_eq(last_sqe(f.e)->cmd_op, NVME_URING_CMD_IO_VEC);
 	c = cmd_of(last_sqe(f.e));
 	cr_assert_eq(c->addr, (uintptr_t)iov);

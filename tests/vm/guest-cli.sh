@@ -124,6 +124,45 @@ bench_passthrough() {
 		jq -e '.engine_path == "passthrough" and .errors == 0 and .ops > 0' >/dev/null
 }
 
+# The block device polled (RL_FILE_POLLED on the IOPOLL ring).
+bench_direct_polled() {
+	"$rl" bench "$blk512" --poll --qd 4 --count 200 --json | tee /dev/stderr |
+		jq -e '.engine_path == "direct" and .polled and .errors == 0 and .ops == 200' \
+			>/dev/null
+}
+
+# The latency lab: --compare over the four paths of one namespace (the guest's nvme module has
+# poll queues, so none is skipped), and a polled --qd sweep. Each path or depth ran its I/Os
+# without error, and its latency buckets hold every one of them.
+lab_compare() {
+	"$rl" lat "$ng512" --compare --count 400 --rounds 2 --json --plot "$work/cmp.svg" \
+		>"$work/cmp.json" || return 1
+	jq -c '.paths[] | {path, device, polled, ops, errors, iops, skipped, round_iops}' \
+		"$work/cmp.json"
+	jq -e --arg ng "$ng512" --arg blk "$blk512" '
+		([.paths[].path] == ["passthrough", "passthrough-polled", "direct", "direct-polled"])
+		and ([.paths[].device] == [$ng, $ng, $blk, $blk])
+		and ([.paths[].engine_path] == ["passthrough", "passthrough", "direct", "direct"])
+		and ([.paths[].polled] == [false, true, false, true])
+		and (.paths | all(.skipped == null and .errors == 0 and .ops == 400 and .iops > 0
+			and (.lat_buckets | map(.count) | add) == .ops and (.round_iops | length) == 2
+			and .lat_ns.p50 > 0 and .lat_ns["p99.99"] >= .lat_ns.p50))
+		and (.ring_features | index("IOPOLL") != null)' "$work/cmp.json" >/dev/null || return 1
+	# the picture overlays the four curves
+	for p in passthrough passthrough-polled direct direct-polled; do
+		grep -q ">$p<" "$work/cmp.svg" || { echo "no curve $p in the plot"; return 1; }
+	done
+}
+
+lab_sweep() {
+	"$rl" bench "$ng512" --poll --qd 1,2,...,8 --count 400 --json >"$work/sw.json" || return 1
+	jq -c '.sweep[] | {qd, batch, ops, errors, iops}' "$work/sw.json"
+	jq -e '.engine_path == "passthrough" and .polled == true
+		and ([.sweep[].qd] == [1, 2, 4, 8])
+		and (.sweep | all(.errors == 0 and .ops == 400 and .iops > 0
+			and (.lat_buckets | map(.count) | add) == .ops))' "$work/sw.json" >/dev/null
+}
+
 list_shows_namespaces() {
 	"$rl" list --json | tee /dev/stderr |
 		jq -e --arg s "$ng512" --arg b "$ng4k" --arg sb "$blk512" '
@@ -148,6 +187,9 @@ check "bench --poll on $ng512" bench_passthrough bench "$ng512" --poll --qd 4 --
 # 32 registered buffers of 128 KiB: Linux 6.1 refused these I/Os when one registration held
 # them all (EINVAL); each slot's buffer is now registered on its own.
 check "bench --bs 128k --qd 32 on $ng512, registered buffers" bench_passthrough bench "$ng512" --bs 128k --qd 32 --count 256
+check "bench --poll on $blk512: polled O_DIRECT" bench_direct_polled
+check "lat --compare on $ng512: four paths, JSON and plot" lab_compare
+check "bench --poll --qd 1,2,...,8 on $ng512: the sweep's JSON" lab_sweep
 check "list shows both namespaces" list_shows_namespaces
 
 echo "guest-cli: $pass passed, $fail failed"

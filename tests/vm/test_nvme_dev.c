@@ -26,7 +26,8 @@ static void need_devices(void)
 		f = fopen(sys, "r");
 		if (!f || fscanf(f, "%u", &lba) != 1 || (lba != 512 && lba != 4096))
 			cr_skip_test("no nvme0n%d with 512- or 4096-byte LBAs: run inside "
-				     "tests/vm/nvme-vm", n);
+				     "tests/vm/nvme-vm",
+				     n);
 		fclose(f);
 		snprintf(ns_paths[lba == 4096], sizeof(ns_paths[0]), "/dev/ng0n%d", n);
 		snprintf(blk_paths[lba == 4096], sizeof(blk_paths[0]), "/dev/nvme0n%d", n);
@@ -132,7 +133,8 @@ Test(nvme_dev, zeroes_deallocate_flush_compare)
 		memset(r, 0xaa, 32768);
 		cr_assert_eq(wait_res(e, rl_nvme_read(dev, r, 64, nlb, done_cb, &d), &d), 0);
 		for (size_t k = 0; k < 32768; k++)
-			cr_assert_eq(r[k], 0, "%s: byte %zu not zero after Write Zeroes", ns_paths[i], k);
+			cr_assert_eq(r[k], 0, "%s: byte %zu not zero after Write Zeroes",
+				     ns_paths[i], k);
 
 		/* Deallocated blocks read as DLFEAT says: 1 zeroes, 2 ones, else unspecified. */
 		cr_assert_eq(wait_res(e, rl_nvme_write(dev, w, 64, nlb, done_cb, &d), &d), 0);
@@ -175,8 +177,7 @@ Test(nvme_dev, out_of_range_and_misfit_sizes)
 	/* The device itself answers a read past the end: LBA Out of Range, never an errno. */
 	res = wait_res(e, rl_nvme_read(raw, buf, nsze, 1, done_cb, &d), &d);
 	cr_assert_eq(res & 0x7ff, RL_NVME_STATUS_LBA_RANGE, "status %#x", res);
-	cr_assert(strstr(rl_nvme_status_str(res, why, sizeof(why)), "LBA Out of Range"), "%s",
-		  why);
+	cr_assert(strstr(rl_nvme_status_str(res, why, sizeof(why)), "LBA Out of Range"), "%s", why);
 	/* A 512-byte I/O on the 4096-byte namespace is refused before submission. */
 	cr_assert_eq(rl_target_read(rl_nvme_target(ns4k), buf, 512, 0, done_cb, &d), -EINVAL);
 	cr_assert(strstr(rl_engine_last_error(e), "LBA size 4096"), "%s", rl_engine_last_error(e));
@@ -209,7 +210,8 @@ Test(nvme_dev, registered_and_vectored_paths_move_data)
 		/* vectored (NVME_URING_CMD_IO_VEC) */
 		fill(w, 65536, 40 + i);
 		memset(r, 0, 65536);
-		cr_assert_eq(wait_res(e, rl_nvme_writev(dev, wv, 3, 4096, nlb, done_cb, &d), &d), 0);
+		cr_assert_eq(wait_res(e, rl_nvme_writev(dev, wv, 3, 4096, nlb, done_cb, &d), &d),
+			     0);
 		cr_assert_eq(wait_res(e, rl_nvme_readv(dev, rv, 2, 4096, nlb, done_cb, &d), &d), 0);
 		cr_assert_eq(memcmp(r, w, 65536), 0, "vectored data differs");
 		rl_nvme_close(dev);
@@ -227,6 +229,9 @@ Test(nvme_dev, polled_path_moves_data)
 	unsigned char *w = rl_alloc_aligned(4096, 65536), *r = rl_alloc_aligned(4096, 65536);
 	struct done d[16] = {0};
 	FILE *pq = fopen("/sys/module/nvme/parameters/poll_queues", "r");
+	struct rl_file_opts fo = {.opts_size = sizeof(fo),
+				  .flags = RL_FILE_POLLED | RL_FILE_RDONLY};
+	struct rl_file *bf;
 	int queues = 0;
 
 	if (!pq || fscanf(pq, "%d", &queues) != 1 || queues < 1)
@@ -246,13 +251,15 @@ Test(nvme_dev, polled_path_moves_data)
 		memset(r, 0, 65536);
 		/* 16 commands in flight at once, reaped by polling */
 		for (int k = 0; k < 16; k++)
-			cr_assert_eq(rl_nvme_write(dev, w + k * 4096, 8192 + k * nlb, nlb, done_cb,
-						   &d[k]), 0);
+			cr_assert_eq(
+			    rl_nvme_write(dev, w + k * 4096, 8192 + k * nlb, nlb, done_cb, &d[k]),
+			    0);
 		drain(e);
 		for (int k = 0; k < 16; k++) {
 			cr_assert_eq(d[k].res, 0, "polled write %d: %d", k, d[k].res);
-			cr_assert_eq(rl_nvme_read(dev, r + k * 4096, 8192 + k * nlb, nlb, done_cb,
-						  &d[k]), 0);
+			cr_assert_eq(
+			    rl_nvme_read(dev, r + k * 4096, 8192 + k * nlb, nlb, done_cb, &d[k]),
+			    0);
 		}
 		drain(e);
 		for (int k = 0; k < 16; k++)
@@ -263,6 +270,20 @@ Test(nvme_dev, polled_path_moves_data)
 		drain(e);
 		cr_assert_eq(d[0].res, 0);
 		rl_nvme_close(dev);
+		/* The block device, polled O_DIRECT (RL_FILE_POLLED), reads what was written. */
+		fill(w, 65536, 60 + i);
+		memset(r, 0, 65536);
+		cr_assert_eq(rl_file_open(e, blk_paths[i], &fo, &bf), 0, "%s",
+			     rl_engine_last_error(e));
+		for (int k = 0; k < 16; k++)
+			cr_assert_eq(rl_file_read(bf, r + k * 4096, 4096, (8192 + k * nlb) * lba,
+						  done_cb, &d[k]),
+				     0, "%s", rl_engine_last_error(e));
+		drain(e);
+		for (int k = 0; k < 16; k++)
+			cr_assert_eq(d[k].res, 4096, "polled O_DIRECT read %d: %d", k, d[k].res);
+		cr_assert_eq(memcmp(r, w, 65536), 0, "polled O_DIRECT data differs");
+		rl_file_close(bf);
 	}
 	rl_engine_destroy(e);
 	rl_free_aligned(w);
@@ -314,8 +335,10 @@ Test(nvme_dev, admin_identify_on_the_ring_matches_libnvme)
 	struct done d = {0};
 	int fd = open(ns_paths[1], O_RDONLY);
 
-	cr_assert_eq(wait_res(e, rl_nvme_identify(dev, NVME_IDENTIFY_CNS_CTRL, 0, ring_ctrl, done_cb,
-						  &d), &d), 0);
+	cr_assert_eq(
+	    wait_res(e, rl_nvme_identify(dev, NVME_IDENTIFY_CNS_CTRL, 0, ring_ctrl, done_cb, &d),
+		     &d),
+	    0);
 	cr_assert_eq(nvme_identify_ctrl(fd, &ioctl_ctrl), 0);
 	cr_assert_eq(memcmp(ring_ctrl->sn, ioctl_ctrl.sn, sizeof(ioctl_ctrl.sn)), 0);
 	cr_assert_eq(memcmp(ring_ctrl->mn, ioctl_ctrl.mn, sizeof(ioctl_ctrl.mn)), 0);

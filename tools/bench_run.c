@@ -1,0 +1,478 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The I/O loop of ringline bench / lat: keep QD commands in flight on one target, in whole
+ * batches, for a time or a count. Everything is allocated before the loop; per I/O it stores
+ * the slot's offset and, with --slowest, compares one latency with the smallest kept. The
+ * progress line reads the target's histograms at most once a second.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench.h"
+#include "cli.h"
+
+struct job;
+
+struct slot {
+	struct job *j;
+	char *buf;
+	int buf_index;	 /* its registered buffer, or -1 */
+	uint64_t offset; /* of the I/O in flight */
+	bool write;
+};
+
+struct job {
+	const struct params *p;
+	struct rl_engine *e;
+	struct rl_target *t; /* the target being driven */
+	bool passthru;
+	uint64_t nblocks;
+	unsigned max_qd;
+	unsigned mem_align;
+	struct slot *slots;
+	char *bufs;
+	struct slot **idle; /* slots whose I/O completed, to be issued again */
+	unsigned nidle;
+	uint64_t issued;
+	uint64_t limit; /* stop after this many I/Os were issued; 0: no limit */
+	uint64_t completed;
+	uint64_t failed;
+	uint64_t seq_next;
+	uint64_t rng;
+	int first_err;
+	bool stopping;
+	double t0; /* start of the measurement, for --slowest's times */
+	/* --slowest: a min-heap of the slowest commands, by latency */
+	struct slow_io *heap;
+	unsigned nheap;
+	/* the progress line */
+	bool progress;
+	bool progress_shown;
+	double started; /* when the first window began */
+	double next_progress;
+	double last_t;
+	uint64_t last_ops;
+	struct rl_hist *scratch;
+};
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* xorshift64*: cheap, and good enough to spread offsets uniformly. */
+static uint64_t next_rand(struct job *j)
+{
+	j->rng ^= j->rng >> 12;
+	j->rng ^= j->rng << 25;
+	j->rng ^= j->rng >> 27;
+	return j->rng * 0x2545f4914f6cdd1dull;
+}
+
+int job_create(const struct params *p, const struct job_opts *o, struct job **out)
+{
+	struct rl_engine_opts eo;
+	struct job *j = calloc(1, sizeof(*j));
+	int ret;
+
+	if (!j) {
+		cli_err("out of memory");
+		return EXIT_IO;
+	}
+	j->p = p;
+	j->max_qd = o->max_qd;
+	j->mem_align = o->mem_align > 4096 ? o->mem_align : 4096;
+	j->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
+	j->progress = !p->json && isatty(STDOUT_FILENO);
+	rl_engine_opts_init(&eo);
+	eo.max_inflight = SLAB_CAPACITY;
+	eo.reg_buffers = p->fixedbufs ? o->max_qd : 0; /* one per slot, see job_buffers() */
+	eo.sqpoll = p->sqpoll;
+	eo.iopoll = o->iopoll;
+	ret = rl_engine_create(&eo, &j->e);
+	if (ret) {
+		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
+		free(j);
+		return EXIT_IO;
+	}
+	j->slots = calloc(o->max_qd, sizeof(*j->slots));
+	j->idle = calloc(o->max_qd, sizeof(*j->idle));
+	j->heap = p->slowest ? calloc(p->slowest, sizeof(*j->heap)) : NULL;
+	if (!j->slots || !j->idle || (p->slowest && !j->heap) || rl_hist_create(&j->scratch)) {
+		cli_err("out of memory");
+		job_destroy(j);
+		return EXIT_IO;
+	}
+	*out = j;
+	return 0;
+}
+
+void job_destroy(struct job *j)
+{
+	if (!j)
+		return;
+	/* Destroying the engine reaps what is in flight before the buffers go away. */
+	rl_engine_destroy(j->e);
+	rl_free_aligned(j->bufs);
+	rl_hist_destroy(j->scratch);
+	free(j->heap);
+	free(j->idle);
+	free(j->slots);
+	free(j);
+}
+
+struct rl_engine *job_engine(struct job *j)
+{
+	return j->e;
+}
+
+int job_open(struct job *j, const char *path, unsigned flags, struct rl_target **out)
+{
+	const struct params *p = j->p;
+	struct rl_target *t;
+	uint64_t fsize, range;
+	bool passthru;
+
+	if (rl_target_open(j->e, path, flags, &t))
+		return EXIT_IO; /* the caller prints rl_engine_last_error() or keeps it */
+	*out = t;
+	passthru = rl_target_kind(t) == RL_TARGET_KIND_NVME;
+	if (p->bs % rl_target_block_size(t)) {
+		cli_err("%s: block size %llu is not a multiple of its %s %u", path,
+			(unsigned long long)p->bs, passthru ? "LBA size" : "O_DIRECT alignment",
+			rl_target_block_size(t));
+		return EXIT_USAGE;
+	}
+	fsize = rl_target_size(t);
+	if (p->size > fsize) {
+		cli_err("%s: is %llu bytes, smaller than the range asked for (--size %llu)", path,
+			(unsigned long long)fsize, (unsigned long long)p->size);
+		return EXIT_USAGE;
+	}
+	range = p->size ? p->size : fsize;
+	if (range < p->bs) {
+		cli_err("%s: is %llu bytes, smaller than one block (--bs %llu)", path,
+			(unsigned long long)range, (unsigned long long)p->bs);
+		return EXIT_USAGE;
+	}
+	/* Every target of a job gets the same range: the smallest. */
+	if (!j->nblocks || range / p->bs < j->nblocks)
+		j->nblocks = range / p->bs;
+	if (rl_target_mem_align(t) > j->mem_align)
+		j->mem_align = rl_target_mem_align(t);
+	return 0;
+}
+
+int job_buffers(struct job *j)
+{
+	const struct params *p = j->p;
+	size_t total = (size_t)j->max_qd * p->bs;
+
+	j->bufs = rl_alloc_aligned(j->mem_align, total);
+	if (!j->bufs) {
+		cli_err("out of memory for %u buffers of %llu bytes", j->max_qd,
+			(unsigned long long)p->bs);
+		return EXIT_IO;
+	}
+	/* Random, not zero, so a write benchmark moves real data. */
+	for (size_t i = 0; i < total; i += 8) {
+		uint64_t r = next_rand(j);
+
+		memcpy(j->bufs + i, &r, total - i < 8 ? total - i : 8);
+	}
+	/*
+	 * Each slot's buffer is registered on its own, as t/io_uring and fio do: Linux 6.1 maps a
+	 * registered buffer for NVMe passthrough from the I/O's start to the end of its
+	 * registration and refuses (EINVAL) more pages than the queue has segments, so one
+	 * registration of all the buffers failed I/Os from --qd 32 --bs 128k on. Each I/O names
+	 * its slot's buffer index, so the engine need not search for it.
+	 */
+	for (unsigned i = 0; i < j->max_qd; i++) {
+		struct slot *s = &j->slots[i];
+
+		*s = (struct slot){.j = j, .buf = j->bufs + (size_t)i * p->bs, .buf_index = -1};
+		if (p->fixedbufs && (i == 0 || j->slots[i - 1].buf_index >= 0)) {
+			s->buf_index = rl_engine_register_buffer(j->e, s->buf, p->bs);
+			if (s->buf_index < 0)
+				cli_err("warning: %s; buffers %u to %u are not registered",
+					rl_engine_last_error(j->e), i, j->max_qd - 1);
+		}
+	}
+	return 0;
+}
+
+static void on_complete(void *arg, int res, uint64_t result);
+static void job_note_errors(struct job *j, struct lat_run *r);
+
+/* Queue @s's next I/O; false when the job issues no more (time, --count or an error). */
+static bool issue(struct slot *s)
+{
+	struct job *j = s->j;
+	const struct params *p = j->p;
+	bool random = p->rw >= RW_RANDREAD;
+	uint64_t block;
+	int ret;
+
+	if (j->limit && j->issued >= j->limit)
+		j->stopping = true;
+	if (j->stopping)
+		return false;
+	if (p->rw == RW_RANDRW)
+		s->write = next_rand(j) & 1;
+	else
+		s->write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
+	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
+	s->offset = block * p->bs;
+	if (s->buf_index >= 0)
+		ret = s->write ? rl_target_write_fixed(j->t, s->buf, p->bs, s->offset, s->buf_index,
+						       on_complete, s)
+			       : rl_target_read_fixed(j->t, s->buf, p->bs, s->offset, s->buf_index,
+						      on_complete, s);
+	else if (s->write)
+		ret = rl_target_write(j->t, s->buf, p->bs, s->offset, on_complete, s);
+	else
+		ret = rl_target_read(j->t, s->buf, p->bs, s->offset, on_complete, s);
+	if (ret) {
+		j->first_err = j->first_err ? j->first_err : ret;
+		cli_err("%s", rl_engine_last_error(j->e));
+		j->stopping = true;
+		return false;
+	}
+	j->issued++;
+	return true;
+}
+
+/* Keep the --slowest: replace the fastest of the kept when @lat beats it (a min-heap). */
+static void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
+{
+	struct slow_io *h = j->heap;
+	unsigned i = 0, n = j->nheap;
+
+	if (n == j->p->slowest && lat <= h[0].lat_ns)
+		return;
+	struct slow_io v = {.lat_ns = lat,
+			    .offset = s->offset,
+			    .len = (uint32_t)j->p->bs,
+			    .write = s->write,
+			    .at_s = now_s() - j->t0};
+	if (n < j->p->slowest) {
+		/* sift up from the new leaf */
+		for (i = j->nheap++; i && h[(i - 1) / 2].lat_ns > v.lat_ns; i = (i - 1) / 2)
+			h[i] = h[(i - 1) / 2];
+		h[i] = v;
+		return;
+	}
+	/* replace the root, sift down */
+	for (;;) {
+		unsigned c = 2 * i + 1;
+
+		if (c >= n)
+			break;
+		if (c + 1 < n && h[c + 1].lat_ns < h[c].lat_ns)
+			c++;
+		if (h[c].lat_ns >= v.lat_ns)
+			break;
+		h[i] = h[c];
+		i = c;
+	}
+	h[i] = v;
+}
+
+static void on_complete(void *arg, int res, uint64_t result)
+{
+	struct slot *s = arg;
+	struct job *j = s->j;
+
+	(void)result;
+	j->completed++;
+	/* Passthrough succeeds with 0 (> 0 is an NVMe status); a short O_DIRECT transfer fails. */
+	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
+		j->failed++;
+		if (!j->first_err)
+			j->first_err = res < 0 || j->passthru ? res : -EIO;
+		j->stopping = true;
+	}
+	if (j->heap)
+		keep_slow(j, s, rl_engine_cmd_latency(j->e));
+	j->idle[j->nidle++] = s;
+}
+
+/* Reads and writes of @t merged into @h. */
+static void target_lat(struct rl_target *t, struct rl_hist *h)
+{
+	struct rl_op_stats st;
+
+	rl_hist_reset(h);
+	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
+		rl_target_stats(t, op, &st);
+		rl_hist_merge(h, st.lat);
+	}
+}
+
+/* The line a terminal sees once a second: elapsed, IOPS of the last second, p50/p99 so far. */
+static void progress(struct job *j, double now, const char *label, bool ramping)
+{
+	uint64_t ops;
+	double iops;
+
+	target_lat(j->t, j->scratch);
+	ops = rl_hist_count(j->scratch);
+	iops = now > j->last_t && ops >= j->last_ops ? (ops - j->last_ops) / (now - j->last_t) : 0;
+	j->last_ops = ops;
+	j->last_t = now;
+	printf("\r%7.1f s  %s%s%s%9.0f IOPS  p50 %8.1f us  p99 %8.1f us\033[K", now - j->started,
+	       label ? label : "", label && *label ? "  " : "", ramping ? "ramp  " : "", iops,
+	       rl_hist_percentile(j->scratch, 50) / 1e3, rl_hist_percentile(j->scratch, 99) / 1e3);
+	fflush(stdout);
+	j->progress_shown = true;
+}
+
+void job_progress_end(struct job *j)
+{
+	if (j->progress_shown) {
+		printf("\r\033[K");
+		fflush(stdout);
+		j->progress_shown = false;
+	}
+}
+
+double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batch, double ramp_s,
+		  double time_s, uint64_t count, const char *label, struct lat_run *r)
+{
+	double start, deadline, now;
+	bool ramping = ramp_s > 0;
+	int ret;
+
+	j->t = t;
+	j->passthru = rl_target_kind(t) == RL_TARGET_KIND_NVME;
+	j->issued = j->completed = j->failed = 0;
+	j->first_err = 0;
+	j->stopping = false;
+	j->limit = count;
+	j->nheap = 0;
+	j->nidle = 0;
+	for (unsigned i = 0; i < qd; i++)
+		j->idle[j->nidle++] = &j->slots[qd - 1 - i];
+	start = j->t0 = now_s();
+	if (!j->started)
+		j->started = start;
+	deadline = time_s > 0 ? start + ramp_s + time_s : INFINITY;
+	target_lat(t, j->scratch);
+	j->last_ops = rl_hist_count(j->scratch);
+	j->last_t = start;
+	j->next_progress = start + 1;
+	for (;;) {
+		/*
+		 * Issue whole batches of @batch I/Os, as t/io_uring -s does: each batch is
+		 * submitted at once while another follows, and the last goes with the poll that
+		 * waits, in the same system call (so `lat` makes one call per I/O; what a failed
+		 * submit leaves queued goes with it too). Resubmitting every completed slot in one
+		 * call instead keeps the queue in step: all of it completes together, is
+		 * resubmitted together, and the device idles while the host turns it around.
+		 */
+		while (j->nidle >= batch && !j->stopping) {
+			for (unsigned i = 0; i < batch && issue(j->idle[j->nidle - 1]); i++)
+				j->nidle--;
+			if (j->nidle >= batch)
+				rl_engine_submit(j->e);
+		}
+		if (!rl_engine_inflight(j->e))
+			break;
+		ret = rl_engine_poll(j->e, batch, -1);
+		if (ret < 0) {
+			job_progress_end(j);
+			cli_err("completion loop failed: %s", strerror(-ret));
+			return -1;
+		}
+		now = now_s();
+		if (ramping && now >= start + ramp_s) {
+			/* Measure from here: nothing that completed during the ramp counts. */
+			rl_target_reset_stats(t);
+			start = j->t0 = now;
+			deadline = now + time_s;
+			ramping = false;
+			j->completed = 0;
+			j->nheap = 0;
+			j->last_ops = 0;
+			j->last_t = now;
+			j->next_progress = now + 1;
+		}
+		if (!j->stopping && now >= deadline)
+			j->stopping = true;
+		if (j->progress && now >= j->next_progress) {
+			progress(j, now, label, ramping);
+			j->next_progress = now + 1;
+		}
+	}
+	now = now_s();
+	job_note_errors(j, r);
+	return now - start;
+}
+
+static void job_note_errors(struct job *j, struct lat_run *r)
+{
+	r->failed_ios += j->failed;
+	r->window_ops = j->completed;
+	if (j->first_err && !r->failed[0]) {
+		char why[128];
+
+		if (j->first_err > 0)
+			rl_nvme_status_str(j->first_err, why, sizeof(why));
+		else
+			snprintf(why, sizeof(why), "%s",
+				 j->first_err == -EIO && !j->passthru
+				     ? "short transfer (past the end?)"
+				     : strerror(-j->first_err));
+		snprintf(r->failed, sizeof(r->failed), "%s", why);
+	}
+}
+
+static int cmp_slow(const void *a, const void *b)
+{
+	const struct slow_io *x = a, *y = b;
+
+	return x->lat_ns < y->lat_ns ? 1 : x->lat_ns > y->lat_ns ? -1 : 0;
+}
+
+int job_collect(struct job *j, struct rl_target *t, struct lat_run *r)
+{
+	struct rl_op_stats st;
+
+	snprintf(r->device, sizeof(r->device), "%s", rl_target_name(t));
+	r->engine_path = rl_target_engine_path(t);
+	r->ops = r->errors = r->bytes = 0;
+	if (!r->lat && rl_hist_create(&r->lat)) {
+		cli_err("out of memory");
+		return EXIT_IO;
+	}
+	rl_hist_reset(r->lat);
+	for (int op = RL_OP_READ; op <= RL_OP_WRITE; op++) {
+		rl_target_stats(t, op, &st);
+		rl_hist_merge(r->lat, st.lat);
+		r->errors += st.errors;
+		r->bytes += st.bytes;
+	}
+	r->ops = rl_hist_count(r->lat);
+	/* Short transfers succeed as far as the kernel is concerned. */
+	if (r->failed_ios > r->errors)
+		r->errors = r->failed_ios;
+	if (j->nheap) {
+		free(r->slow);
+		r->slow = malloc(j->nheap * sizeof(*r->slow));
+		if (!r->slow) {
+			cli_err("out of memory");
+			return EXIT_IO;
+		}
+		memcpy(r->slow, j->heap, j->nheap * sizeof(*r->slow));
+		qsort(r->slow, j->nheap, sizeof(*r->slow), cmp_slow);
+		r->nslow = j->nheap;
+	}
+	return 0;
+}
