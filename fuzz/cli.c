@@ -1,17 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * Fuzz target: the CLI's numbers, sizes and options. The first input byte chooses what; the rest
- * is a string, or NUL-separated arguments:
- *   0  cli_parse_size() (tools/cli.c): OFFSET and LENGTH of the data verbs, --bs, --qd, ...
- *   1  the options of `ringline bench` and 2 of `ringline lat` (tools/bench.c's parse_args(),
- *      reached by including bench.c here: it is static, and cmd_bench() goes on to I/O)
- *   3  the numeric options of `ringline serve` (tools/serve.c's parse_uint())
- * --help calls exit(0) in the CLI: here exit() returns to the target.
+ * is a string (mode 0) or NUL-separated arguments:
+ *   0  cli_parse_size() (tools/cli.c): OFFSET and LENGTH of the data verbs, --bs, --size, ...
+ *   1  `ringline bench ARGS`, 2 `ringline lat ARGS` (tools/bench.c: --qd lists, --compare, ...)
+ *   3  `ringline serve ARGS` (tools/serve.c)
+ * The commands' files are included here, so their static parsers and defaults are the ones
+ * that run. After parsing, a command calls lab_single(), lab_compare(), lab_sweep() or
+ * ctl_serve(): here those check what was parsed instead of doing I/O. --help calls exit(0) in
+ * the CLI: here exit() returns to the target.
  *
  * What must hold: a size is accepted only as digits with an optional k, m, g or t (and i, iB,
  * b or B) and is their exact value, without overflow; parsed options are within the ranges the
- * CLI promises (--qd 1..1024, --batch 1..QD, --bs 1 byte..1 GiB, a positive --time or
- * --count, one PATH); and ASan and UBSan stay quiet.
+ * CLI promises (depths 1..1024 and rising, --batch up to the first depth, --bs 1 byte..1 GiB,
+ * a positive --time or --count, --rounds and --slowest in range, one PATH; serve's numbers
+ * 1..2^30, a non-empty token, at least one DEV); and ASan and UBSan stay quiet.
  */
 #include <getopt.h>
 #include <setjmp.h>
@@ -31,6 +34,78 @@ __attribute__((noreturn)) static void fuzz_exit(int status)
 #include "bench.c"
 #include "serve.c"
 #undef exit
+
+static int argc;
+static char *argv[66];
+
+/* ---- what the commands hand on once their options are parsed ---------------------------- */
+
+static void check_params(const struct params *p)
+{
+	FUZZ_CHECK(p->path && p->path == argv[argc - 1], "PATH %s", p->path); /* getopt permutes */
+	FUZZ_CHECK(p->rw <= RW_RANDRW, "--rw %d", (int)p->rw);
+	FUZZ_CHECK(p->ndepths >= 1 && p->ndepths <= MAX_DEPTHS && p->qd == p->depths[0],
+		   "%u depths, --qd %u", p->ndepths, p->qd);
+	for (unsigned i = 0; i < p->ndepths; i++)
+		FUZZ_CHECK(p->depths[i] >= 1 && p->depths[i] <= SLAB_CAPACITY &&
+			       (!i || p->depths[i] > p->depths[i - 1]),
+			   "depth %u is %u", i, p->depths[i]);
+	FUZZ_CHECK(p->batch <= p->qd, "--batch %u with --qd %u", p->batch, p->qd);
+	FUZZ_CHECK(p->bs >= 1 && p->bs <= 1u << 30, "--bs %llu", (unsigned long long)p->bs);
+	FUZZ_CHECK(p->count ? p->time_s == 0 && p->ramp_s == 0 : p->time_s > 0 && p->time_s <= 1e7,
+		   "--count %llu --time %g --ramp %g", (unsigned long long)p->count, p->time_s,
+		   p->ramp_s);
+	FUZZ_CHECK(p->ramp_s >= 0 && p->ramp_s <= 1e7, "--ramp %g", p->ramp_s);
+	FUZZ_CHECK(p->rounds >= 1 && p->rounds <= MAX_ROUNDS, "--rounds %u", p->rounds);
+	FUZZ_CHECK(p->slowest <= MAX_SLOWEST, "--slowest %u", p->slowest);
+	FUZZ_CHECK(!p->plot || (p->plot[0] != '-' && strlen(p->plot) > 4 &&
+				!strcmp(p->plot + strlen(p->plot) - 4, ".svg")),
+		   "--plot %s", p->plot);
+	FUZZ_CHECK(!p->hist || (p->hist[0] && p->hist[0] != '-'), "--hist %s", p->hist);
+}
+
+int lab_single(const struct params *p)
+{
+	check_params(p);
+	FUZZ_CHECK(!p->compare && p->ndepths == 1, "one run with --compare or a --qd list");
+	return 0;
+}
+
+int lab_compare(const struct params *p)
+{
+	check_params(p);
+	FUZZ_CHECK(p->compare && p->ndepths == 1 && !p->poll && !p->slowest,
+		   "--compare with a --qd list, --poll or --slowest");
+	FUZZ_CHECK(!p->count || p->count >= p->rounds, "--count %llu for %u rounds",
+		   (unsigned long long)p->count, p->rounds);
+	return 0;
+}
+
+int lab_sweep(const struct params *p)
+{
+	check_params(p);
+	FUZZ_CHECK(!p->compare && p->ndepths > 1 && !p->slowest,
+		   "a sweep with --compare or --slowest");
+	return 0;
+}
+
+int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
+{
+	const unsigned *n[] = {&o->http.max_conns, &o->http.idle_timeout_ms, &o->http.max_request,
+			       &o->http.max_rate};
+
+	(void)rep;
+	FUZZ_CHECK(o->http.listen, "serve without --listen");
+	FUZZ_CHECK(!o->http.token || o->http.token[0], "an empty --token");
+	FUZZ_CHECK(o->rate > 0 && o->rate <= 1e6, "--rate %g", o->rate);
+	for (size_t i = 0; i < sizeof(n) / sizeof(n[0]); i++)
+		FUZZ_CHECK(*n[i] <= 1u << 30, "a number option is %u", *n[i]);
+	FUZZ_CHECK(o->ndevs >= 1 && o->devs == (const char *const *)argv + argc - o->ndevs,
+		   "%d DEVs", o->ndevs);
+	return 0;
+}
+
+/* ---- sizes ----------------------------------------------------------------------------- */
 
 /* The grammar of a size, written out again: digits, then [kKmMgGtT], then "", i, iB, b or B. */
 static int reference_size(const char *s, uint64_t *out)
@@ -68,64 +143,22 @@ static void check_size(const char *s)
 	FUZZ_CHECK(!ret || got == 0xdead, "cli_parse_size(\"%s\") refused and wrote", s);
 }
 
-static void bench_options(const char *cmd, int argc, char **argv)
-{
-	struct params p = {.cmd = cmd,
-			   .rw = RW_RANDREAD,
-			   .bs = 4096,
-			   .qd = !strcmp(cmd, "lat") ? 1 : 32,
-			   .time_s = 10,
-			   .fixedbufs = true};
-	if (parse_args(argc, argv, &p))
-		return;
-	/* getopt_long() moves the arguments that are not options to the end. */
-	FUZZ_CHECK(p.path && argc > 1 && p.path == argv[argc - 1], "PATH %s", p.path);
-	FUZZ_CHECK(p.rw <= RW_RANDRW, "--rw %d", (int)p.rw);
-	FUZZ_CHECK(p.qd >= 1 && p.qd <= SLAB_CAPACITY, "--qd %u", p.qd);
-	FUZZ_CHECK(p.batch >= 1 && p.batch <= p.qd, "--batch %u with --qd %u", p.batch, p.qd);
-	FUZZ_CHECK(p.bs >= 1 && p.bs <= 1u << 30, "--bs %llu", (unsigned long long)p.bs);
-	FUZZ_CHECK(p.count ? p.time_s == 0 && p.ramp_s == 0 : p.time_s > 0 && p.time_s <= 1e7,
-		   "--count %llu --time %g --ramp %g", (unsigned long long)p.count, p.time_s,
-		   p.ramp_s);
-	FUZZ_CHECK(p.ramp_s >= 0 && p.ramp_s <= 1e7, "--ramp %g", p.ramp_s);
-}
-
-static void serve_number(const char *s)
-{
-	unsigned v = 0;
-	uint64_t want;
-
-	if (parse_uint("--max-conns", s, &v))
-		return;
-	FUZZ_CHECK(!cli_parse_size(s, &want) && v == want && v >= 1 && v <= 1u << 30,
-		   "--max-conns %s = %u", s, v);
-}
-
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static char *argv[66];
-	static const char dummy_name[] = "x";
-	char buf[4096], *dummy[] = {(char *)dummy_name, NULL};
-	int argc = 0;
+	static const char *const cmds[] = {NULL, "bench", "lat", "serve"};
+	static char buf[4096];
+	char *dummy[] = {(char *)"x", NULL};
 
-	if (size < 1 || size > sizeof(buf) - 1)
+	if (size < 1 || size > sizeof(buf) || data[0] > 3)
 		return -1;
 	memcpy(buf, data + 1, size - 1);
 	buf[size - 1] = 0;
-	switch (data[0]) {
-	case 0:
+	if (data[0] == 0) {
 		check_size(buf);
 		return 0;
-	case 3:
-		serve_number(buf);
-		return 0;
-	case 1:
-	case 2:
-		break;
-	default:
-		return -1;
 	}
-	argv[argc++] = data[0] == 1 ? "bench" : "lat";
+	argc = 0;
+	argv[argc++] = (char *)cmds[data[0]];
 	for (char *p = buf; p < buf + size - 1 && argc < 65; p += strlen(p) + 1)
 		argv[argc++] = p;
 	argv[argc] = NULL;
@@ -134,6 +167,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	getopt(1, dummy, "");
 	if (setjmp(exited))
 		return 0; /* --help */
-	bench_options(argv[0], argc, argv);
+	switch (data[0]) {
+	case 1:
+		cmd_bench(argc, argv);
+		break;
+	case 2:
+		cmd_lat(argc, argv);
+		break;
+	case 3:
+		cmd_serve(argc, argv);
+		break;
+	}
 	return 0;
 }

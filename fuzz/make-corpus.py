@@ -147,16 +147,30 @@ def cli_seeds():
     for i, s in enumerate(["4096", "4k", "128K", "1KiB", "16m", "1g", "2T", "512b", "0",
                            "18446744073709551615", "17179869184g", "1x", "4 k", "-1"]):
         write("cli", f"size-{i}", b"\0" + s.encode())
-    for i, args in enumerate([
+
+    def args(mode, name, line):
+        write("cli", name, bytes([mode]) + line.replace(" ", "\0").encode())
+
+    for i, line in enumerate([
             "--rw randrw --bs 128k --qd 64 --time 5 /dev/ng0n1",
             "--rw write --bs 4k --count 100000 --batch 8 --json /var/tmp/f",
             "/dev/ng0n1 --passthrough --poll --no-fixedbufs --sqpoll",
             "--ramp 1 --time 2.5 --size 1g --listen 127.0.0.1:0 f",
             "--qd 4 --batch 8 f", "--time 1 --count 5 f", "--bs 0 f", "--bogus f", "--help"]):
-        write("cli", f"bench-{i}", b"\1" + args.replace(" ", "\0").encode())
-    write("cli", "lat-0", b"\2" + b"--bs\0" + b"512\0" + b"--time\0" + b"10\0" + b"/dev/ng0n2")
-    for i, s in enumerate(["64", "1k", "60000", "0", "1073741825"]):
-        write("cli", f"serve-{i}", b"\3" + s.encode())
+        args(1, f"bench-{i}", line)
+    for i, line in enumerate([
+            "--bs 512 --time 10 /dev/ng0n2",
+            "--qd 1,2,...,128 --time 2 --plot sweep.svg --hist sweep.csv /dev/ng0n1",
+            "--compare --rounds 8 --count 4000 /dev/ng0n1",
+            "--slowest 20 --json /dev/ng0n1", "--qd 1,3,...,2 f", "--compare --poll f"]):
+        args(2, f"lat-{i}", line)
+    for i, line in enumerate([
+            "--listen 127.0.0.1:9100 /dev/ng0n1",
+            "--listen :0 --token s3cret --rate 2.5 --max-conns 64 --idle-timeout 60000 "
+            "--max-request 8k --max-rate 100 /dev/ng0n1 /dev/ng0n2",
+            "--listen unix:/run/ringline.sock --max-conns 0 f", "--token  --listen :0 f",
+            "/dev/ng0n1"]):
+        args(3, f"serve-{i}", line)
 
 
 # ---- addr: the address (fuzz/addr.c) ---------------------------------------------------------
