@@ -247,6 +247,7 @@ void fake_deliver(int k, const char *data, size_t len)
 	if (c->state != C_OPEN || c->eof)
 		return; /* closing: read only to see the peer's end */
 	f.st.bytes_in += len;
+	fake_received(k, data, len);
 	grow(&c->held, &c->heldcap, c->heldlen + len);
 	memcpy(c->held + c->heldlen, data, len);
 	c->heldlen += len;

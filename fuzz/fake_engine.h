@@ -61,7 +61,11 @@ bool fake_open(int k);
  */
 void fake_engine_destroy(void);
 
-/* Implemented by the fuzz target: bytes of connection @k reached the peer; @k was closed. */
+/*
+ * Implemented by the fuzz target: connection @k took bytes from its peer (they go to the
+ * protocol); bytes of @k reached the peer; @k was closed (or refused).
+ */
+void fake_received(int k, const char *data, size_t len);
 void fake_sent(int k, const char *data, size_t len);
 void fake_closed(int k);
 

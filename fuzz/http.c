@@ -26,11 +26,15 @@
  *
  * What must hold: each connection receives whole responses only, each well formed (status line
  * with a counted code, headers, Content-Length matching the body, valid JSON in UTF-8 or
- * Prometheus text), nothing after a response that says Connection: close, no connection left
- * open once its peer has finished and everything has completed (a request never answered),
- * no response sent that was not counted; and ASan, UBSan and LeakSanitizer stay quiet.
+ * Prometheus text) and about the request sent at the same place in the stream (as the peer's
+ * own http-parser reads what it sent: 200 for a GET of a route, with that route's body; 404,
+ * 405, 401 only where they apply), nothing after a response that says Connection: close, no
+ * connection left open once its peer has finished and everything has completed (a request
+ * never answered), no response sent that was not counted; and ASan, UBSan and LeakSanitizer
+ * stay quiet.
  */
 #include <ctype.h>
+#include <http_parser.h>
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <string.h>
@@ -42,8 +46,23 @@
 
 #define TOKEN "s3cret"
 
-/* What a peer received on its connection, checked response by response. */
+/* A request a peer sent, as the peer's own parser saw it: what its answer must be about. */
+struct request {
+	unsigned method; /* enum http_method */
+	char path[64];	 /* the URL up to '?', "" when that is longer */
+};
+
+/*
+ * One connection, from its peer's side: the requests it sent, parsed as they go out, and what it
+ * received, checked response by response and matched with the requests in order.
+ */
 struct peer {
+	http_parser hp; /* the requests sent */
+	bool hp_failed;
+	char url[sizeof(((struct request *)0)->path)];
+	size_t url_len; /* more than the array holds: too long to match a route */
+	struct request reqs[256];
+	unsigned nreqs, nresps;
 	char *buf; /* received bytes that do not make a whole response yet */
 	size_t len, cap;
 	bool said_close; /* a response said Connection: close */
@@ -52,6 +71,130 @@ struct peer {
 static struct peer peers[FAKE_CONNS];
 static uint64_t seen[CTL_HTTP_NCODES]; /* responses received, by ctl_http_codes[] */
 static int verbose = -1;	       /* FUZZ_HTTP_VERBOSE=1: print the conversation */
+
+static bool token_required;
+
+/* ---- the requests a peer sends ------------------------------------------------------------ */
+
+static int on_url(http_parser *hp, const char *at, size_t len)
+{
+	struct peer *p = hp->data;
+
+	if (p->url_len < sizeof(p->url) - 1)
+		memcpy(p->url + p->url_len, at,
+		       len < sizeof(p->url) - 1 - p->url_len ? len
+							     : sizeof(p->url) - 1 - p->url_len);
+	p->url_len += len;
+	return 0;
+}
+
+static int on_message_complete(http_parser *hp)
+{
+	struct peer *p = hp->data;
+	struct request *r = &p->reqs[p->nreqs];
+
+	if (p->nreqs == sizeof(p->reqs) / sizeof(p->reqs[0]))
+		return 0;
+	p->nreqs++;
+	r->method = hp->method;
+	r->path[0] = 0;
+	if (strchr(p->url, '?') || p->url_len < sizeof(p->url) - 1)
+		snprintf(r->path, sizeof(r->path), "%.*s", (int)strcspn(p->url, "?"), p->url);
+	memset(p->url, 0, sizeof(p->url));
+	p->url_len = 0;
+	return 0;
+}
+
+static const http_parser_settings request_settings = {
+    .on_url = on_url,
+    .on_message_complete = on_message_complete,
+};
+
+void fake_received(int k, const char *data, size_t len)
+{
+	struct peer *p = &peers[k];
+
+	if (p->hp_failed)
+		return;
+	http_parser_execute(&p->hp, &request_settings, data, len);
+	p->hp_failed = HTTP_PARSER_ERRNO(&p->hp) != HPE_OK;
+}
+
+static void peer_reset(struct peer *p)
+{
+	p->len = 0;
+	p->said_close = p->hp_failed = false;
+	p->nreqs = p->nresps = 0;
+	p->url_len = 0;
+	memset(p->url, 0, sizeof(p->url));
+	http_parser_init(&p->hp, HTTP_REQUEST);
+	p->hp.data = p;
+}
+
+/*
+ * The answer @code (@ctype, @body) is the peer's next response: it must be about the request
+ * sent at the same place in the stream. Answers to requests that are not whole or not HTTP
+ * (400, 413, 431) end the connection and are not matched.
+ */
+static void check_order(int k, struct peer *p, int code, const char *ctype, const char *body,
+			size_t clen)
+{
+	const struct request *r;
+	const char *path;
+
+	if (code == 400 || code == 413 || code == 431)
+		return;
+	FUZZ_CHECK(p->nresps < p->nreqs || p->nreqs == sizeof(p->reqs) / sizeof(p->reqs[0]),
+		   "peer %d: response %u (%d) to %u whole requests", k, p->nresps + 1, code,
+		   p->nreqs);
+	if (p->nresps >= p->nreqs)
+		return;
+	r = &p->reqs[p->nresps++];
+	path = r->path;
+	if (!path[0])
+		return; /* a path longer than any route's */
+	if (code == 401) {
+		FUZZ_CHECK(token_required, "peer %d: 401 without a token to require", k);
+		return;
+	}
+	if (code == 405) {
+		FUZZ_CHECK(r->method != HTTP_GET, "peer %d: 405 to GET %s", k, path);
+		return;
+	}
+	if (code == 404) {
+		FUZZ_CHECK(r->method != HTTP_GET ||
+			       (strcmp(path, "/metrics") && strcmp(path, "/v1/status") &&
+				strcmp(path, "/v1/devices") &&
+				strcmp(path, "/v1/devices/ng0n1/health")),
+			   "peer %d: 404 to GET %s", k, path);
+		return;
+	}
+	if (code == 502 || code == 503) {
+		FUZZ_CHECK(!strcmp(path, "/v1/devices/ng0n1/health"), "peer %d: %d to %s", k, code,
+			   path);
+		return;
+	}
+	FUZZ_CHECK(code == 200 && r->method == HTTP_GET, "peer %d: %d to %s %s", k, code,
+		   http_method_str((enum http_method)r->method), path);
+	if (!strcmp(path, "/metrics"))
+		FUZZ_CHECK(!strncmp(ctype, "text/plain", 10), "peer %d: /metrics answered %s", k,
+			   ctype);
+	else if (!strcmp(path, "/v1/status"))
+		FUZZ_CHECK(memmem(body, clen, "\"version\":", 10),
+			   "peer %d: /v1/status answered %.*s", k, (int)(clen > 200 ? 200 : clen),
+			   body);
+	else if (!strcmp(path, "/v1/devices"))
+		FUZZ_CHECK(body[0] == '[', "peer %d: /v1/devices answered %.*s", k,
+			   (int)(clen > 200 ? 200 : clen), body);
+	else if (!strcmp(path, "/v1/devices/ng0n1/health"))
+		FUZZ_CHECK(memmem(body, clen, "\"critical_warning\":", 19),
+			   "peer %d: the health of ng0n1 answered %.*s", k,
+			   (int)(clen > 200 ? 200 : clen), body);
+	else
+		fuzz_fail("peer %d: 200 to GET %s, which no route has", k, path);
+}
+
+/* ---- the responses it receives ------------------------------------------------------------ */
 
 static int code_index(int code)
 {
@@ -201,6 +344,7 @@ static size_t check_response(int k, struct peer *p)
 	v = header(b, hend, "Connection", &n, &vlen);
 	p->said_close = v && vlen == 5 && !strncasecmp(v, "close", 5);
 	seen[code_index(code)]++;
+	check_order(k, p, code, ctype, body, clen);
 	return total;
 }
 
@@ -230,7 +374,7 @@ void fake_closed(int k)
 
 	FUZZ_CHECK(!p->len, "peer %d: the connection closed within a response (%zu bytes of it)", k,
 		   p->len);
-	p->said_close = false;
+	peer_reset(p);
 }
 
 static const unsigned max_requests[] = {0, 64, 512, 2048};
@@ -261,6 +405,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				  .max_send_queue = queue_limits[data[1] >> 1 & 3],
 				  .get_log_busy = data[1] & 1};
 	memset(seen, 0, sizeof(seen));
+	token_required = o.token != NULL;
+	for (int k = 0; k < FAKE_CONNS; k++)
+		peer_reset(&peers[k]);
 	e = fake_engine_start(&fc);
 	ret = ctl_http_start(e, &o, &h);
 	FUZZ_CHECK(!ret, "ctl_http_start: %d", ret);
