@@ -122,15 +122,6 @@ static int claim_block_device(struct rl_engine *e, const char *path, const char 
 	return fd;
 }
 
-/* Copy a space-padded Identify string, trimmed. */
-static void copy_trimmed(char *dst, const char *src, size_t n)
-{
-	memcpy(dst, src, n);
-	dst[n] = 0;
-	for (size_t i = n; i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == 0); i--)
-		dst[i - 1] = 0;
-}
-
 /* The kernel's per-request limit for the namespace, from its block queue (bytes; 0 unknown). */
 static uint32_t kernel_max_transfer(const char *generic)
 {
@@ -157,6 +148,7 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	struct nvme_id_ctrl ctrl;
 	struct nvme_id_ns ns;
 	uint32_t kmax;
+	char why[128];
 	int ret;
 
 	ret = nvme_get_nsid(fd, &in->nsid);
@@ -174,33 +166,12 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 				 rl_nvme_status_str(ret, st, sizeof(st)));
 	}
 
-	/* FLBAS bits 3:0 and 6:5 give the format index (formats beyond 16 use the high bits). */
-	in->lbaf = (ns.flbas & 0xf) | ((ns.flbas >> 5) & 0x3) << 4;
-	if (in->lbaf > ns.nlbaf) {
-		return rl__error(e, -EIO, "%s: LBA format %u in use but only %u reported",
-				 d->t.name, in->lbaf, ns.nlbaf + 1);
-	}
-	in->lba_size = 1u << ns.lbaf[in->lbaf].ds;
-	in->ms = le16toh(ns.lbaf[in->lbaf].ms);
-	in->extended = !!(ns.flbas & 0x10);
-	in->nsze = le64toh(ns.nsze);
-	in->ncap = le64toh(ns.ncap);
-	in->nuse = le64toh(ns.nuse);
-	in->capacity_bytes = in->nsze * in->lba_size;
-	in->dlfeat = ns.dlfeat;
-	/* MDTS is in units of the minimum page size; 4 KiB is CAP.MPSMIN on every controller seen.
-	 */
-	in->mdts_bytes =
-	    ctrl.mdts ? (ctrl.mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl.mdts + 12)) : 0;
-	in->max_transfer = in->mdts_bytes ? in->mdts_bytes : UINT32_MAX;
+	ret = rl__nvme_parse_identify(&ctrl, &ns, in, why, sizeof(why));
+	if (ret)
+		return rl__error(e, ret, "%s: %s", d->t.name, why);
 	kmax = kernel_max_transfer(in->generic_path);
 	if (kmax && kmax < in->max_transfer)
 		in->max_transfer = kmax;
-	copy_trimmed(in->model, ctrl.mn, sizeof(ctrl.mn));
-	copy_trimmed(in->serial, ctrl.sn, sizeof(ctrl.sn));
-	copy_trimmed(in->firmware, ctrl.fr, sizeof(ctrl.fr));
-	if (in->lba_size < 512 || in->lba_size > (1u << 16))
-		return rl__error(e, -EIO, "%s: unusable LBA size %u", d->t.name, in->lba_size);
 	rl__nvme_set_limits(d);
 	return 0;
 }
