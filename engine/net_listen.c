@@ -128,6 +128,8 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	o.max_send_queue = o.max_send_queue ? o.max_send_queue : 1u << 20;
 	if (!ops || !ops->on_data)
 		return rl__error(e, -EINVAL, "rl_listen: on_data is required");
+	if (o.flags & ~RL_LISTEN_REUSEPORT)
+		return rl__error(e, -EINVAL, "rl_listen: unknown flags 0x%x", o.flags);
 	if (e->dying)
 		return -ESHUTDOWN;
 	ret = rl__net_get(e, &n);
@@ -150,6 +152,11 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 		return rl__error(e, -errno, "%s: socket: %s", addr, strerror(errno));
 	if (ss.ss_family != AF_UNIX) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if ((o.flags & RL_LISTEN_REUSEPORT) &&
+		    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one))) {
+			ret = rl__error(e, -errno, "%s: SO_REUSEPORT: %s", addr, strerror(errno));
+			goto err_close;
+		}
 		/*
 		 * Accepted sockets inherit it, and a direct descriptor has no fd to set it on
 		 * later. Without it, a reply queued behind one still in flight waits for the

@@ -153,17 +153,23 @@ int rl_conn_send(struct rl_conn *c, const void *data, size_t len)
 	return rl_conn_sendv(c, &iov, 1);
 }
 
+/* Room freed for @w, which a refused send left waiting: on_data runs even without input. */
+static void wake(struct rl__net *n, struct rl_conn *w)
+{
+	w->want_room = 0;
+	n->want_room--;
+	w->resumed = 1;
+	rl__conn_pump(n, w);
+}
+
 /* A chunk came back: connections refused for lack of room may answer now. */
 static void wake_want_room(struct rl__net *n, struct rl_conn *except)
 {
 	for (unsigned i = 0; i < n->conn_cap && n->want_room; i++) {
 		struct rl_conn *w = &n->conns[i];
 
-		if (w->want_room && w != except) {
-			w->want_room = 0;
-			n->want_room--;
-			rl__conn_pump(n, w);
-		}
+		if (w->want_room && w != except)
+			wake(n, w);
 	}
 }
 
@@ -192,7 +198,11 @@ void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t 
 	if (res < 0)
 		rl__conn_close_now(n, c, res == -ECANCELED ? c->reason : res);
 	rl__conn_progress(n, c);
-	rl__conn_pump(n, c); /* room freed: the protocol may answer what it held back */
+	/* Room freed: the protocol may answer what it held back. */
+	if (c->want_room && rl__conn_usable(c))
+		wake(n, c);
+	else
+		rl__conn_pump(n, c);
 	if (freed && n->want_room)
 		wake_want_room(n, c);
 }

@@ -66,6 +66,7 @@ struct rl_conn_ops {
  * @max_send_queue:  bytes queued for sending per connection, beyond which rl_conn_send() refuses
  *                   more (default 1 MiB); a connection with an empty queue may always queue one
  *                   message as large as the free send pool.
+ * @flags:           RL_LISTEN_* bits (default 0).
  */
 struct rl_listen_opts {
 	size_t opts_size;
@@ -74,7 +75,14 @@ struct rl_listen_opts {
 	unsigned idle_timeout_ms;
 	unsigned max_request;
 	size_t max_send_queue;
+	unsigned flags;
 };
+
+/*
+ * RL_LISTEN_REUSEPORT: set SO_REUSEPORT before binding (TCP only), so listeners of several
+ * engines, one per thread, bind the same address and the kernel spreads connections over them.
+ */
+#define RL_LISTEN_REUSEPORT (1u << 0)
 
 /**
  * rl_listen() - bind, listen and start accepting on the engine's ring.
