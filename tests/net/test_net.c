@@ -640,3 +640,81 @@ Test(net, resume_offers_data_even_without_input)
 	cr_assert_geq(st.empty_offers, 1, "on_data ran after rl_conn_resume() with no input");
 	rl_engine_destroy(e);
 }
+
+/* ---- SO_REUSEPORT; a refused send offered again --------------------------------------- */
+
+Test(net, reuseport_lets_two_engines_share_an_address)
+{
+	struct rl_engine *a = engine_new(8), *b = engine_new(8), *c = engine_new(8);
+	struct rl_listen_opts o = {.opts_size = sizeof(o), .flags = RL_LISTEN_REUSEPORT};
+	struct rl_listen_opts plain = {.opts_size = sizeof(o)};
+	struct rl_listen_opts bad = {.opts_size = sizeof(o), .flags = 1u << 7};
+	struct echo st = {0};
+	struct rl_listener *la, *lb, *lc;
+	char addr[128];
+
+	cr_assert_eq(rl_listen(a, "127.0.0.1:0", &o, &echo_ops, &st, &la), 0);
+	rl_listener_address(la, addr, sizeof(addr));
+	cr_assert_eq(rl_listen(b, addr, &o, &echo_ops, &st, &lb), 0, "%s", rl_engine_last_error(b));
+	cr_assert_eq(rl_listen(c, addr, &plain, &echo_ops, &st, &lc), -EADDRINUSE);
+	cr_assert_eq(rl_listen(c, "127.0.0.1:0", &bad, &echo_ops, &st, &lc), -EINVAL);
+	rl_engine_destroy(a);
+	rl_engine_destroy(b);
+	rl_engine_destroy(c);
+}
+
+/* Sends 8 MiB in 64 KiB messages as fast as the queue takes them, from on_data alone. */
+struct pusher {
+	size_t sent;
+	int started;
+	int refused;
+	int empty_offers;
+	char piece[65536];
+};
+
+static size_t push_data(void *arg, struct rl_conn *c, const char *data, size_t len)
+{
+	struct pusher *p = arg;
+
+	(void)data;
+	p->empty_offers += !len && p->started;
+	p->started |= len > 0;
+	while (p->started && p->sent < (8u << 20)) {
+		if (rl_conn_send(c, p->piece, sizeof(p->piece))) {
+			p->refused++;
+			break;
+		}
+		p->sent += sizeof(p->piece);
+	}
+	if (p->sent == 8u << 20)
+		rl_conn_close(c);
+	return len;
+}
+
+static const struct rl_conn_ops push_ops = {NULL, push_data, NULL};
+
+static void go_client(struct client *c)
+{
+	int fd = dial(c->addr);
+
+	send(fd, "go", 2, 0);
+	c->got = read_all(c, fd, SIZE_MAX);
+	close(fd);
+}
+
+Test(net, a_refused_send_is_offered_again_without_input)
+{
+	struct rl_engine *e = engine_new(8);
+	struct rl_listen_opts o = {.opts_size = sizeof(o), .max_send_queue = 256 << 10};
+	struct pusher p = {0};
+	struct client c = {.fn = go_client};
+	struct rl_listener *l;
+
+	cr_assert_eq(rl_listen(e, "127.0.0.1:0", &o, &push_ops, &p, &l), 0);
+	rl_listener_address(l, c.addr, sizeof(c.addr));
+	serve_until(e, &c, no_conns);
+	cr_assert_eq(c.got, 8u << 20, "got %zu bytes", c.got);
+	cr_assert_gt(p.refused, 0, "the queue limit refused some sends");
+	cr_assert_geq(p.empty_offers, p.refused, "each refusal was followed by an empty offer");
+	rl_engine_destroy(e);
+}
