@@ -45,9 +45,28 @@ static void chunk_put(struct rl__net *n, struct rl_conn *c, struct net_chunk *ch
 	n->chunks_free++;
 }
 
+/*
+ * Chunks came back without a send completing (a connection closed with its queue full): wake
+ * the connections a refused send left waiting, from the loop (rl_conn_resume()), since this
+ * runs within whatever closes the connection, perhaps another connection's on_data.
+ */
+static void wake_later(struct rl__net *n, struct rl_conn *except)
+{
+	for (unsigned i = 0; i < n->conn_cap && n->want_room; i++) {
+		struct rl_conn *w = &n->conns[i];
+
+		if (w->want_room && w != except) {
+			w->want_room = 0;
+			n->want_room--;
+			rl_conn_resume(w);
+		}
+	}
+}
+
 void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 {
 	struct net_chunk *ch = c->send_op != NET_OP_IDLE ? c->sq_head->next : c->sq_head;
+	bool freed = ch != NULL;
 
 	while (ch) {
 		struct net_chunk *next = ch->next;
@@ -55,6 +74,8 @@ void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 		chunk_put(n, c, ch);
 		ch = next;
 	}
+	if (freed && n->want_room)
+		wake_later(n, c);
 	if (c->send_op != NET_OP_IDLE) {
 		c->sq_head->next = NULL;
 		c->sq_tail = c->sq_head;
