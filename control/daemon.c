@@ -39,10 +39,17 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 	struct daemon d = {.sfd = -1};
 	struct ctl_http *h = NULL;
 	struct signalfd_siginfo si;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	sigset_t stop, old;
 	int ret, status = 1, i;
 
 	memset(rep, 0, sizeof(*rep));
+	/*
+	 * A reader of stdout that left (a supervisor's pipe) must not kill the daemon when it
+	 * prints its address or its shutdown note: the write fails with EPIPE instead, reported on
+	 * stderr, and it keeps serving. Sockets never raise it (MSG_NOSIGNAL).
+	 */
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -85,7 +92,11 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 		goto shutdown;
 	}
 	fprintf(o->out, "ringline serve: listening on %s\n", ctl_http_address(h));
-	fflush(o->out);
+	if (fflush(o->out) || ferror(o->out)) {
+		fprintf(stderr, "ringline serve: listening on %s (stdout: %s)\n",
+			ctl_http_address(h), strerror(errno));
+		clearerr(o->out);
+	}
 	ret = rl_engine_run(d.e);
 	if (ret) {
 		fprintf(stderr, "ringline: completion loop failed: %s\n", strerror(-ret));
@@ -133,6 +144,7 @@ out:
 		close(d.sfd);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	free(probes);
 	free(targets);
 	return status;
