@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -95,6 +96,7 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 	if (fflush(o->out) || ferror(o->out)) {
 		fprintf(stderr, "ringline serve: listening on %s (stdout: %s)\n",
 			ctl_http_address(h), strerror(errno));
+		__fpurge(o->out); /* not written again at exit, when SIGPIPE is back */
 		clearerr(o->out);
 	}
 	ret = rl_engine_run(d.e);
@@ -133,9 +135,13 @@ shutdown:
 		status = 1;
 	}
 	rl_engine_destroy(d.e);
-	if (!status)
+	if (!status) {
 		fprintf(o->out, "ringline serve: %s: stopped (%llu probe reads)\n",
 			strsignal(rep->signo), (unsigned long long)rep->probe_reads);
+		/* Now, while SIGPIPE is ignored: a reader that left is no death at exit. */
+		if (fflush(o->out))
+			__fpurge(o->out);
+	}
 out:
 	if (d.sfd >= 0) {
 		/* A second signal during shutdown is consumed here, not delivered on unblocking. */
