@@ -9,10 +9,12 @@
 
 #include "../engine/backend.h"
 
+extern const struct rl__backend rl__nop_backend;  /* nop/nop.c: "nop:" and "nop:SIZE" */
 extern const struct rl__backend rl__nvme_backend; /* nvme/dev.c */
 extern const struct rl__backend rl__file_backend; /* directio/file.c: claims anything */
 
 static const struct rl__backend *const backends[] = {
+    &rl__nop_backend,
     &rl__nvme_backend,
     &rl__file_backend,
 };

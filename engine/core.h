@@ -21,7 +21,7 @@ struct rl_engine {
 	struct io_uring pring; /* IOPOLL ring, when RL_FEAT_IOPOLL */
 	unsigned pinflight;    /* commands in flight on pring */
 	bool no_latency;       /* struct rl_engine_opts: no per-command timestamps */
-	uint64_t cb_latency;   /* latency of the command whose callback runs (ns), else 0 */
+	uint64_t cb_latency;   /* latency of the command whose callback ran last (ns) */
 	/* Slots of commands queued since the last system call, timed by rl__stamp_queued(). */
 	uint32_t *unstamped;
 	unsigned nunstamped;

@@ -86,9 +86,8 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	fn = c->fn;
 	arg = c->arg;
 	rl__slab_put(&e->slab, rl__ud_slot(ud));
-	e->cb_latency = lat; /* rl_engine_cmd_latency() */
-	fn(arg, res, result);
-	e->cb_latency = 0;
+	e->cb_latency = lat;  /* rl_engine_cmd_latency() */
+	fn(arg, res, result); /* last: a tail call */
 }
 
 void rl__count_error(struct rl__op_stats *st, int code)

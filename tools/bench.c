@@ -20,6 +20,7 @@ static void usage(FILE *out, const char *cmd)
 
 	fprintf(out,
 		"usage: ringline %s PATH [OPTIONS]\n"
+		"       ringline %s --nop [OPTIONS]\n"
 		"\n"
 		"%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
 		"(IORING_OP_URING_CMD), or a regular file or block device with O_DIRECT.\n"
@@ -50,6 +51,9 @@ static void usage(FILE *out, const char *cmd)
 		"                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
 		"                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
 		"                 up to N-1 completed slots wait to make a whole batch\n"
+		"  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
+		"                 (slab, completion loop, statistics, callback), moving no data:\n"
+		"                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
 		"  --compare      the same workload over the four paths of one NVMe namespace\n"
 		"                 (PATH /dev/ngXnY or /dev/nvmeXnY), interleaved in rounds:\n"
 		"                 passthrough, passthrough-polled, direct (the block device,\n"
@@ -80,7 +84,7 @@ static void usage(FILE *out, const char *cmd)
 		"  -h, --help     show this text\n"
 		"\n"
 		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
-		cmd,
+		cmd, cmd,
 		lat ? "Measure I/O latency percentiles (default: random reads, QD1)"
 		    : "Measure IOPS, bandwidth and latency (default: random reads, QD32)",
 		SLAB_CAPACITY, lat ? 1 : 32, MAX_ROUNDS, MAX_SLOWEST);
@@ -199,27 +203,17 @@ static int parse_file(const char *opt, const char *arg, const char *suffix, cons
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},
-	    {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},
-	    {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'},
-	    {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'},
-	    {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},
-	    {"compare", no_argument, NULL, 'C'},
-	    {"rounds", required_argument, NULL, 'N'},
-	    {"plot", required_argument, NULL, 'G'},
-	    {"hist", required_argument, NULL, 'H'},
-	    {"slowest", required_argument, NULL, 'S'},
-	    {0},
+	    {"rw", required_argument, NULL, 'r'},     {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},     {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},  {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},	      {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},	      {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},  {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},  {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},   {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'}, {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
+	    {"nop", no_argument, NULL, 'n'},	      {0},
 	};
 	bool have_time = false, have_rounds = false;
 	uint64_t v;
@@ -307,6 +301,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'C':
 			p->compare = true;
 			break;
+		case 'n':
+			p->nop = true;
+			break;
 		case 'N':
 			if (parse_count("--rounds", optarg, MAX_ROUNDS, &p->rounds))
 				return -1;
@@ -367,6 +364,15 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--count %llu: --compare needs at least one I/O per round (--rounds %u)",
 			(unsigned long long)p->count, p->rounds);
 		return -1;
+	}
+	if (p->nop) {
+		if (optind != argc || p->compare || p->passthrough || p->poll) {
+			cli_err("--nop runs on a NOP target: no PATH, --compare, --passthrough or "
+				"--poll");
+			return -1;
+		}
+		p->path = "nop:";
+		return 0;
 	}
 	if (optind != argc - 1) {
 		cli_err(optind == argc ? "%s: missing PATH (see 'ringline %s --help')"

@@ -41,6 +41,7 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
+	bool nop;	    /* --nop: PATH is "nop:" */
 	bool compare;	    /* --compare: the four paths of one namespace */
 	unsigned rounds;    /* --rounds (with --compare) */
 	unsigned slowest;   /* --slowest N, 0: off */

@@ -29,7 +29,7 @@ struct job {
 	const struct params *p;
 	struct rl_engine *e;
 	struct rl_target *t; /* the target being driven */
-	bool passthru;
+	bool passthru;	     /* success is res 0, not res == bs: NVMe (> 0 a status) and NOP */
 	uint64_t nblocks;
 	unsigned max_qd;
 	unsigned mem_align;
@@ -250,7 +250,8 @@ static bool issue(struct slot *s)
 }
 
 /* Keep the --slowest: replace the fastest of the kept when @lat beats it (a min-heap). */
-static void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
+/* Off the per-I/O path: only --slowest keeps a heap. */
+static __attribute__((noinline)) void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
 {
 	struct slow_io *h = j->heap;
 	unsigned i = 0, n = j->nheap;
@@ -292,16 +293,19 @@ static void on_complete(void *arg, int res, uint64_t result)
 
 	(void)result;
 	j->completed++;
-	/* Passthrough succeeds with 0 (> 0 is an NVMe status); a short O_DIRECT transfer fails. */
+	/*
+	 * Passthrough succeeds with 0 (> 0 is an NVMe status), and so does a NOP; a short O_DIRECT
+	 * transfer fails.
+	 */
 	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
 		j->failed++;
 		if (!j->first_err)
 			j->first_err = res < 0 || j->passthru ? res : -EIO;
 		j->stopping = true;
 	}
-	if (j->heap)
-		keep_slow(j, s, rl_engine_cmd_latency(j->e));
 	j->idle[j->nidle++] = s;
+	if (__builtin_expect(j->heap != NULL, 0))
+		keep_slow(j, s, rl_engine_cmd_latency(j->e));
 }
 
 /* Reads and writes of @t merged into @h. */
@@ -351,7 +355,7 @@ double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batc
 	int ret;
 
 	j->t = t;
-	j->passthru = rl_target_kind(t) == RL_TARGET_KIND_NVME;
+	j->passthru = rl_target_kind(t) != RL_TARGET_KIND_FILE;
 	j->issued = j->completed = j->failed = 0;
 	j->first_err = 0;
 	j->stopping = false;

@@ -168,8 +168,8 @@ RL_EXPORT unsigned rl_engine_capacity(const struct rl_engine *e);
  * the value its target's histogram just recorded (from the system call that submitted it to
  * the reaping of its completion), so a caller can single out slow commands without reading the
  * clock itself.
- * Return: the latency; 0 outside a completion callback, or when the engine was created with
- * no_latency.
+ * Return: the latency; outside a completion callback, that of the last command whose callback
+ * ran (0 before any); 0 when the engine was created with no_latency.
  */
 RL_EXPORT uint64_t rl_engine_cmd_latency(const struct rl_engine *e);
 

@@ -93,7 +93,11 @@ RL_EXPORT void rl_target_reset_stats(struct rl_target *t);
 /**
  * rl_target_open() - open @path as the right kind of target: a /dev/ngXnY (or, with
  * RL_TARGET_PASSTHROUGH, a /dev/nvmeXnY) through NVMe passthrough, anything else with O_DIRECT.
- * Return: as rl_nvme_open() or rl_file_open().
+ * "nop:" or "nop:SIZE" (default 1 GiB; a multiple of 512 bytes, k/m/g/t suffixes) opens a NOP
+ * target: every operation is checked like a 512-byte-block device's, then submitted as an
+ * IORING_OP_NOP through the slab, the loop, the statistics and the callback, moving no data
+ * (0 bytes counted), which measures the engine's own cost per command.
+ * Return: as rl_nvme_open() or rl_file_open(); -EINVAL for a malformed "nop:SIZE".
  */
 RL_EXPORT int rl_target_open(struct rl_engine *e, const char *path, unsigned flags,
 			     struct rl_target **out);
@@ -104,6 +108,7 @@ RL_EXPORT int rl_target_close(struct rl_target *t);
 enum rl_target_kind {
 	RL_TARGET_KIND_FILE, /* a regular file or block device, O_DIRECT (ringline/file.h) */
 	RL_TARGET_KIND_NVME, /* an NVMe namespace through passthrough (ringline/nvme.h) */
+	RL_TARGET_KIND_NOP,  /* "nop:": every command an IORING_OP_NOP, for the engine's own cost */
 };
 
 /* rl_target_kind() - which kind of target @t is: ask this, never compare names. */

@@ -105,3 +105,53 @@ Test(noalloc, malloc_count_does_not_grow_with_io_count)
 	unlink(path);
 	free(path);
 }
+
+struct nop_loop {
+	struct rl_target *t;
+	unsigned long left;
+	int errors;
+};
+
+static void nop_again(void *arg, int res, uint64_t result)
+{
+	struct nop_loop *l = arg;
+
+	(void)result;
+	if (res != 0)
+		l->errors++;
+	if (l->left && --l->left)
+		rl_target_read(l->t, NULL, 4096, (l->left % 64) * 4096, nop_again, l);
+}
+
+/* malloc calls made while running @n NOPs at QD4 through the whole engine. */
+static unsigned long nop_mallocs_for(struct rl_engine *e, struct rl_target *t, unsigned long n)
+{
+	struct nop_loop l[4];
+	unsigned long before = mallocs;
+
+	for (int i = 0; i < 4; i++) {
+		l[i] = (struct nop_loop){.t = t, .left = n / 4};
+		cr_assert_eq(rl_target_read(t, NULL, 4096, 0, nop_again, &l[i]), 0);
+	}
+	cr_assert_eq(rl_engine_run(e), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(l[i].errors, 0);
+	return mallocs - before;
+}
+
+Test(noalloc, the_nop_path_allocates_nothing)
+{
+#ifdef __SANITIZE_ADDRESS__
+	cr_skip_test("ASan replaces malloc; the -Werror build runs this test");
+#endif
+	struct rl_engine *e = engine_new(16);
+	struct rl_target *t;
+	unsigned long small, large;
+
+	cr_assert_eq(rl_target_open(e, "nop:", 0, &t), 0, "%s", rl_engine_last_error(e));
+	nop_mallocs_for(e, t, 100);
+	small = nop_mallocs_for(e, t, 1000);
+	large = nop_mallocs_for(e, t, 20000);
+	cr_assert_eq(large, 0, "%lu malloc calls for 20000 NOPs (%lu for 1000)", large, small);
+	rl_engine_destroy(e);
+}

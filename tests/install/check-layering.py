@@ -4,11 +4,11 @@
 1. tools/, control/, fio-plugin/ and server/ use only the public API: they include
    ringline.h and ringline/*.h (include/), their own folder's headers, the headers of another
    of these folders (control/ is a library on the public API that tools/ uses), and system or
-   other packages' headers; never a header of engine/, backends/, nvme/ or directio/, nor
+   other packages' headers; never a header of engine/, backends/ or a backend (nvme/, directio/, nop/), nor
    another folder's private header (a name with "internal" or "private"), however it is
    spelled ("../engine/x.h", "engine/x.h", or "x.h" found through an include directory).
-2. engine/ knows no backend: it includes no header of nvme/, directio/ or backends/.
-3. A backend (nvme/, directio/, and the registry in backends/) sees of the engine only
+2. engine/ knows no backend: it includes no header of nvme/, directio/, nop/ or backends/.
+3. A backend (nvme/, directio/, nop/, and the registry in backends/) sees of the engine only
    engine/backend.h, and no other backend's headers.
 
 Usage: tests/install/check-layering.py SOURCE_DIR
@@ -18,7 +18,7 @@ import re
 import sys
 
 API_USERS = ["tools", "control", "fio-plugin", "server"]
-BACKENDS = ["nvme", "directio", "backends"]
+BACKENDS = ["nvme", "directio", "nop", "backends"]
 PRIVATE = ["engine"] + BACKENDS
 BACKEND_API = "engine/backend.h"
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
