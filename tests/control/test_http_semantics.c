@@ -12,6 +12,8 @@
 
 extern char **environ;
 
+TestSuite(http_semantics, .init = skip_unless_io_uring);
+
 /* Read a response's status line and headers only (a HEAD answer has no body). */
 static int read_head(int fd, char *buf, size_t size)
 {

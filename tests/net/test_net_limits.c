@@ -63,6 +63,8 @@ static void p_close(void *arg, struct rl_conn *c, int reason)
 
 static const struct rl_conn_ops ops = {p_open, p_data, p_close};
 
+TestSuite(net_limits, .init = skip_unless_io_uring);
+
 static int dial_tcp(const char *addr)
 {
 	struct sockaddr_in in = {.sin_family = AF_INET};
