@@ -30,6 +30,10 @@
  * @max_rate:        requests answered per second, all connections together (0: the default,
  *                   CTL_HTTP_RATE). Requests beyond it wait, unread, so however hard clients
  *                   push, the service takes a bounded share of the thread the data plane runs on.
+ * @metrics:         an embedding server's own Prometheus text, appended to /metrics (NULL:
+ *                   none): writes at most @len bytes to @buf and returns the length of the whole
+ *                   text, as snprintf(); called again with room for it when that is more.
+ * @metrics_arg:     its first argument.
  */
 struct ctl_http_opts {
 	const char *listen;
@@ -39,6 +43,8 @@ struct ctl_http_opts {
 	unsigned max_request;
 	unsigned max_rate;
 	unsigned header_timeout_ms;
+	size_t (*metrics)(void *arg, char *buf, size_t len);
+	void *metrics_arg;
 };
 
 #define CTL_HTTP_RATE 100
@@ -76,6 +82,11 @@ void ctl_probe_stop(struct ctl_probe *p);
 bool ctl_probe_busy(const struct ctl_probe *p);
 /* ctl_probe_reads() - reads completed (successful or not). */
 uint64_t ctl_probe_reads(const struct ctl_probe *p);
+/*
+ * ctl_probe_errors() - reads that failed: an error, or fewer bytes than asked (the file shrank
+ * under the probe), which the target's counters take for a success of that many bytes.
+ */
+uint64_t ctl_probe_errors(const struct ctl_probe *p);
 /* ctl_probe_free() - free a stopped probe that is no longer busy. */
 void ctl_probe_free(struct ctl_probe *p);
 
@@ -100,19 +111,22 @@ struct ctl_serve_opts {
  * @files_in_use:  fixed-file slots still registered (0 when nothing leaked).
  * @inflight:      commands still in flight (0: every probe read completed or was reaped).
  * @probe_reads:   probe reads completed.
+ * @probe_errors:  probe reads that failed or came back short.
  */
 struct ctl_serve_report {
 	int signo;
 	unsigned files_in_use;
 	unsigned inflight;
 	uint64_t probe_reads;
+	uint64_t probe_errors;
 };
 
 /*
  * ctl_serve() - run the daemon until SIGTERM or SIGINT (blocked and read through a signalfd on
  * the ring), then shut down: stop the probes and the HTTP service, let in-flight reads complete,
  * close every target, check that no fixed-file slot is left, destroy the engine.
- * Return: 0 on a clean shutdown, 1 on a runtime error or a leak (messages on stderr).
+ * Return: 0 on a clean shutdown, 1 on a runtime error or a leak, 2 when @o->http.listen is not
+ * an address (messages on stderr).
  */
 int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep);
 

@@ -77,6 +77,8 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 	ret = ctl_http_start(d.e, &o->http, &h);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(d.e));
+		if (ret == -EINVAL) /* not an address: a usage error */
+			status = 2;
 		goto shutdown;
 	}
 	for (i = 0; i < o->ndevs; i++) {
@@ -121,6 +123,7 @@ shutdown:
 		if (!probes[i])
 			continue;
 		rep->probe_reads += ctl_probe_reads(probes[i]);
+		rep->probe_errors += ctl_probe_errors(probes[i]);
 		ctl_probe_free(probes[i]);
 	}
 	for (i = 0; i < o->ndevs; i++)
@@ -136,8 +139,9 @@ shutdown:
 	}
 	rl_engine_destroy(d.e);
 	if (!status) {
-		fprintf(o->out, "ringline serve: %s: stopped (%llu probe reads)\n",
-			strsignal(rep->signo), (unsigned long long)rep->probe_reads);
+		fprintf(o->out, "ringline serve: %s: stopped (%llu probe reads, %llu failed)\n",
+			strsignal(rep->signo), (unsigned long long)rep->probe_reads,
+			(unsigned long long)rep->probe_errors);
 		/* Now, while SIGPIPE is ignored: a reader that left is no death at exit. */
 		if (fflush(o->out))
 			__fpurge(o->out);

@@ -3,11 +3,30 @@
  * The handlers of the endpoints that render the engine at once: GET /metrics, /v1/status and
  * /v1/devices. Each takes the statistics snapshot and hands it to a renderer.
  */
+#include <stdlib.h>
+
 #include "render.h"
 #include "route.h"
 
 #define JSON "application/json"
 #define PROMETHEUS "text/plain; version=0.0.4; charset=utf-8"
+
+/* The embedding server's metrics (ctl_http_opts), after the engine's. */
+static void embedder_metrics(struct ctl_http *h)
+{
+	char small[8192], *p = small;
+	size_t n = h->metrics(h->metrics_arg, small, sizeof(small));
+
+	if (n >= sizeof(small)) {
+		p = malloc(n + 1);
+		if (!p)
+			return;
+		n = h->metrics(h->metrics_arg, p, n + 1);
+	}
+	ctl__buf_put(&h->body, p, n);
+	if (p != small)
+		free(p);
+}
 
 int ctl__get_metrics(struct ctl_http *h, struct ctl__conn *hc, const char *arg, size_t arg_len,
 		     bool keep_alive)
@@ -19,6 +38,8 @@ int ctl__get_metrics(struct ctl_http *h, struct ctl__conn *hc, const char *arg, 
 	ctl_http_stats(h, &st);
 	ctl__buf_reset(&h->body);
 	ctl__metrics_render(h->e, &st, &h->body);
+	if (h->metrics)
+		embedder_metrics(h);
 	return ctl__reply_send(h, hc, 200, PROMETHEUS, keep_alive, NULL);
 }
 

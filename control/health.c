@@ -136,20 +136,40 @@ static struct rl_target *find_target(struct rl_engine *e, const char *name, size
 	return NULL;
 }
 
+/*
+ * The first 64 bytes of the path segment @name as they may go into an answer: a byte outside
+ * printable ASCII as %XX, as in a URL, so the JSON stays UTF-8 whatever the client sent.
+ */
+static void quote_name(char *out, size_t size, const char *name, size_t len)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < len && i < 64 && n + 4 <= size; i++) {
+		unsigned char c = (unsigned char)name[i];
+
+		if (c >= 0x20 && c < 0x7f)
+			out[n++] = (char)c;
+		else
+			n += (size_t)snprintf(out + n, size - n, "%%%02X", c);
+	}
+	out[n] = 0;
+}
+
 int ctl__get_health(struct ctl_http *h, struct ctl__conn *hc, const char *name, size_t len,
 		    bool keep_alive)
 {
 	struct rl_target *t = find_target(h->e, name, len);
 	struct rl_nvme_dev *nvme = t ? rl_target_nvme(t) : NULL;
 	struct ctl__health_dev *d;
-	char msg[160];
+	char msg[256], quoted[64 * 3 + 1];
 	int ret;
 
 	if (!t || !nvme) {
+		quote_name(quoted, sizeof(quoted), name, len);
 		snprintf(msg, sizeof(msg),
-			 t ? "%.*s is not an NVMe device: it has no SMART log"
-			   : "no open device named %.*s",
-			 (int)(len > 64 ? 64 : len), name);
+			 t ? "%s is not an NVMe device: it has no SMART log"
+			   : "no open device named %s",
+			 quoted);
 		return ctl__reply_error(h, hc, 404, keep_alive, msg, NULL);
 	}
 	d = dev_slot(h->health, t);

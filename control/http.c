@@ -158,6 +158,8 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 	lo.max_request = o->max_request ? o->max_request : 8192;
 	h->e = e;
 	h->max_request = lo.max_request;
+	h->metrics = o->metrics;
+	h->metrics_arg = o->metrics_arg;
 	h->start_ns = ctl__now_ns();
 	h->conns = calloc(lo.max_conns, sizeof(*h->conns));
 	if (!h->conns) {

@@ -52,6 +52,8 @@ struct ctl_http {
 	struct ctl__conn *free_conns;
 	struct ctl__buf body; /* the answer being built, reused */
 	struct ctl__buf head;
+	size_t (*metrics)(void *arg, char *buf, size_t len); /* ctl_http_opts */
+	void *metrics_arg;
 };
 
 /* ---- parse.c: the http-parser glue --------------------------------------------------------- */

@@ -21,6 +21,7 @@ struct ctl_probe {
 	uint64_t rng;
 	uint64_t timer_id;
 	uint64_t reads;
+	uint64_t errors;
 	bool reading;
 	bool timing;
 	bool stopping;
@@ -50,10 +51,16 @@ static void on_read(void *arg, int res, uint64_t result)
 {
 	struct ctl_probe *p = arg;
 
-	(void)res; /* counted by the target: ops, errors by code, latency */
 	(void)result;
 	p->reading = false;
 	p->reads++;
+	/*
+	 * The target counts ops, errors by code and latency; but a short O_DIRECT read is a
+	 * success of fewer bytes to it. The probe asked for a block inside the size it saw, so
+	 * fewer bytes (the file shrank) is a failure here. NVMe completes with 0, or a status.
+	 */
+	if (res != (rl_target_kind(p->t) == RL_TARGET_KIND_NVME ? 0 : (int)p->bs))
+		p->errors++;
 }
 
 static void on_timer(void *arg, int res, uint64_t result)
@@ -126,6 +133,11 @@ bool ctl_probe_busy(const struct ctl_probe *p)
 uint64_t ctl_probe_reads(const struct ctl_probe *p)
 {
 	return p->reads;
+}
+
+uint64_t ctl_probe_errors(const struct ctl_probe *p)
+{
+	return p->errors;
 }
 
 void ctl_probe_free(struct ctl_probe *p)

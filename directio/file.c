@@ -53,13 +53,35 @@ static void discover_alignment(struct rl_file *f, int fd)
 	}
 }
 
+/*
+ * Only regular files and block devices take O_DIRECT I/O. Anything else is refused before it is
+ * opened, as stat() sees it (opening a FIFO for reading waits for a writer; opening some
+ * character devices acts: a watchdog arms, a tape rewinds), and again after the open, as fstat()
+ * sees it, in case @path changed in between (opened with O_NONBLOCK, that open did not wait).
+ */
+static int refuse_kind(struct rl_engine *e, const char *path, mode_t mode)
+{
+	const char *what = S_ISDIR(mode)    ? "a directory"
+			   : S_ISFIFO(mode) ? "a FIFO (named pipe)"
+			   : S_ISSOCK(mode) ? "a socket"
+			   : S_ISCHR(mode)
+			       ? "a character device (NVMe passthrough takes /dev/ngXnY)"
+			       : "of an unknown type";
+
+	if (S_ISREG(mode) || S_ISBLK(mode))
+		return 0;
+	return rl__error(e, S_ISDIR(mode) ? -EISDIR : -EINVAL,
+			 "%s: is %s, not a regular file or block device", path, what);
+}
+
 int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *uo,
 		 struct rl_file **out)
 {
 	struct rl_file_opts o = {.opts_size = sizeof(o)};
 	struct rl_file *f;
 	struct stat st;
-	int fd, ret, oflags = O_DIRECT | O_CLOEXEC;
+	bool excl;
+	int fd, ret, oflags = O_DIRECT | O_CLOEXEC | O_NONBLOCK;
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
@@ -67,8 +89,20 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 		return rl__error(e, -EOPNOTSUPP,
 				 "%s: polled I/O needs an engine created with iopoll", path);
 	oflags |= o.flags & RL_FILE_RDONLY ? O_RDONLY : O_RDWR;
-	if (o.flags & RL_FILE_CREATE)
+	excl = (o.flags & RL_FILE_EXCL) && !(o.flags & RL_FILE_RDONLY);
+	if (stat(path, &st) == 0) {
+		ret = refuse_kind(e, path, st.st_mode);
+		if (ret)
+			return ret;
+	} else if (errno == ENOENT && (o.flags & RL_FILE_CREATE)) {
 		oflags |= O_CREAT;
+	}
+	/*
+	 * Without O_CREAT, O_EXCL claims a block device (EBUSY while it is in use) and does nothing
+	 * else; with it, it means "create, never open", and what is created is a regular file.
+	 */
+	if (excl && !(oflags & O_CREAT))
+		oflags |= O_EXCL;
 
 	fd = open(path, oflags, o.mode ? o.mode : 0644);
 	if (fd < 0) {
@@ -80,23 +114,35 @@ int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opt
 					 "%s: is a directory, not a file or block device", path);
 		if (ret == -EINVAL)
 			return rl__error(e, ret, "%s: O_DIRECT is not supported there", path);
+		if (ret == -EBUSY && excl)
+			return rl__error(e, ret,
+					 "%s: the block device is in use (a mounted file system, a "
+					 "RAID or device-mapper member, swap, or another exclusive "
+					 "opener): not opened for writing (RL_FILE_EXCL)",
+					 path);
 		return rl__error(e, ret, "%s: %s", path, strerror(-ret));
 	}
 	if (fstat(fd, &st)) {
 		ret = rl__error(e, -errno, "%s: %s", path, strerror(errno));
 		goto err_close;
 	}
-	if (S_ISDIR(st.st_mode)) {
-		ret = rl__error(e, -EISDIR, "%s: is a directory, not a file or block device", path);
+	ret = refuse_kind(e, path, st.st_mode);
+	if (ret)
+		goto err_close;
+	if (excl && S_ISBLK(st.st_mode) && !(oflags & O_EXCL)) {
+		/* Created as a file a moment ago, a block device now: not claimed, so not used. */
+		ret = rl__error(e, -EBUSY, "%s: became a block device while being opened", path);
 		goto err_close;
 	}
-	if (!S_ISREG(st.st_mode) && !S_ISBLK(st.st_mode)) {
-		ret = rl__error(e, -EINVAL, "%s: not a regular file or block device", path);
+	/* I/O on a file opened O_NONBLOCK fails with EAGAIN where it would wait: clear it. */
+	ret = fcntl(fd, F_GETFL);
+	if (ret < 0 || fcntl(fd, F_SETFL, ret & ~O_NONBLOCK)) {
+		ret = rl__error(e, -errno, "%s: F_SETFL: %s", path, strerror(errno));
 		goto err_close;
 	}
 	f = calloc(1, sizeof(*f));
 	if (!f) {
-		ret = -ENOMEM;
+		ret = rl__error(e, -ENOMEM, "%s: out of memory", path);
 		goto err_close;
 	}
 	f->blkdev = S_ISBLK(st.st_mode);
@@ -416,7 +462,8 @@ static int file_target_open(struct rl_engine *e, const char *path, unsigned flag
 	int ret;
 
 	o.flags = (flags & RL_TARGET_RDONLY ? RL_FILE_RDONLY : 0) |
-		  (flags & RL_TARGET_POLLED ? RL_FILE_POLLED : 0);
+		  (flags & RL_TARGET_POLLED ? RL_FILE_POLLED : 0) |
+		  (flags & RL_TARGET_EXCL ? RL_FILE_EXCL : 0);
 	ret = rl_file_open(e, path, &o, &f);
 	if (!ret)
 		*out = &f->t;

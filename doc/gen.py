@@ -295,7 +295,8 @@ def completion(src, out):
                 die(f"{src}: 'Options of' names {c}, which COMMANDS does not list")
         opts = [o for item in items for o in item[0]]
         sh.append(f"\t{'|'.join(cmds)})\n")
-        sh.append(f'\t\topts="{" ".join(opts)}"\n')
+        # A command may be named by several subsections: add up their options (;;& below).
+        sh.append(f'\t\topts+=" {" ".join(opts)}"\n')
         cases = []
         for o, values, takes_arg, _ in items:
             if values:
@@ -309,7 +310,7 @@ def completion(src, out):
             cases.append("\t\t\t;;\n")
         if cases:
             sh += ['\t\tcase "$prev" in\n'] + cases + ["\t\tesac\n"]
-        sh.append("\t\t;;\n")
+        sh.append("\t\t;;&\n")
     files = [c for c in commands if positional[c]]
     sh += [
         "\tesac\n",

@@ -25,6 +25,8 @@ struct net_chunk {
 };
 
 #define NET_CHUNK_DATA (NET_CHUNK - (uint32_t)sizeof(struct net_chunk))
+/* Chunks one send covers (a sendmsg over their iovecs): up to some 256 KiB per system call. */
+#define NET_SEND_IOV 16
 
 /*
  * A connection's life cycle: one state, changed only by conn_set_state() in net_conn.c, along
@@ -78,7 +80,9 @@ struct rl_conn {
 	uint32_t inslot;	      /* which of the listener's input buffers */
 	int32_t held_head, held_tail; /* received buffers not yet copied into @in (buffer ids) */
 	struct net_chunk *sq_head, *sq_tail;
-	size_t queued; /* bytes in the send queue, including the send in flight */
+	size_t queued;		/* bytes in the send queue, including the send in flight */
+	struct msghdr send_msg; /* the send in flight: its chunks, */
+	struct iovec send_iov[NET_SEND_IOV]; /* live until its CQE */
 	uint64_t last_active;
 	uint64_t in_since;	      /* the input became non-empty, or was last consumed from */
 	int32_t idle_prev, idle_next; /* the listener's idle list (conn indices), oldest first */

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Sending: one pool of fixed-size chunks for the engine, a queue of chunks per connection, and
- * one send in flight per connection, from the head of its queue. A connection whose send was
- * refused for lack of room is offered its input again when a chunk comes back.
+ * one send in flight per connection, a sendmsg over up to NET_SEND_IOV chunks from the head of
+ * its queue. A connection whose send was refused for lack of room is offered its input again
+ * when a chunk comes back.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -65,35 +66,43 @@ static void wake_later(struct rl__net *n, struct rl_conn *except)
 
 void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 {
-	struct net_chunk *ch = c->send_op != NET_OP_IDLE ? c->sq_head->next : c->sq_head;
-	bool freed = ch != NULL;
+	struct net_chunk *keep = NULL, *ch = c->sq_head;
+	bool freed;
 
+	/* The chunks a send in flight covers stay until its CQE: the kernel reads them. */
+	if (c->send_op != NET_OP_IDLE)
+		for (unsigned k = 0; ch && k < c->send_msg.msg_iovlen; k++, ch = ch->next)
+			keep = ch;
+	freed = ch != NULL;
 	while (ch) {
 		struct net_chunk *next = ch->next;
 
 		chunk_put(n, c, ch);
 		ch = next;
 	}
-	if (freed && n->want_room)
-		wake_later(n, c);
-	if (c->send_op != NET_OP_IDLE) {
-		c->sq_head->next = NULL;
-		c->sq_tail = c->sq_head;
+	if (keep) {
+		keep->next = NULL;
+		c->sq_tail = keep;
 	} else {
 		c->sq_head = c->sq_tail = NULL;
 	}
+	if (freed && n->want_room)
+		wake_later(n, c);
 }
 
 void rl__sendq_start(struct rl__net *n, struct rl_conn *c)
 {
-	struct net_chunk *ch = c->sq_head;
 	struct io_uring_sqe *sqe = rl__conn_sqe(n, c, RL__TAG_NET_SEND);
+	struct net_chunk *ch = c->sq_head;
+	unsigned k = 0;
 
 	if (!sqe)
 		return;
-	/* Appends to this chunk while the send is in flight land past the range it covers. */
-	io_uring_prep_send(sqe, (int)(n->conn_base + c->index), ch->data + ch->off,
-			   ch->len - ch->off, MSG_NOSIGNAL);
+	/* Appends to the tail chunk while the send is in flight land past the range it covers. */
+	for (; ch && k < NET_SEND_IOV; ch = ch->next, k++)
+		c->send_iov[k] = (struct iovec){ch->data + ch->off, ch->len - ch->off};
+	c->send_msg = (struct msghdr){.msg_iov = c->send_iov, .msg_iovlen = k};
+	io_uring_prep_sendmsg(sqe, (int)(n->conn_base + c->index), &c->send_msg, MSG_NOSIGNAL);
 	sqe->flags |= IOSQE_FIXED_FILE;
 	c->send_op = NET_OP_ACTIVE;
 }
@@ -196,7 +205,7 @@ static void wake_want_room(struct rl__net *n, struct rl_conn *except)
 
 void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t now)
 {
-	struct net_chunk *ch = c->sq_head;
+	uint32_t left = res > 0 ? (uint32_t)res : 0;
 	int freed = 0;
 
 	c->pending--;
@@ -205,16 +214,26 @@ void rl__sendq_complete(struct rl__net *n, struct rl_conn *c, int res, uint64_t 
 	if (res > 0) {
 		n->st.bytes_out += (uint64_t)res;
 		c->last_active = now;
-		ch->off += (uint32_t)res;
 		c->queued -= (size_t)res;
 		n->st.send_queued -= (size_t)res;
 	}
-	if (ch->off == ch->len || c->state == CONN_CANCELLING) {
+	/* The bytes sent are the first @res from the head on, across the chunks the send covered.
+	 */
+	while (c->sq_head) {
+		struct net_chunk *ch = c->sq_head;
+		uint32_t take = ch->len - ch->off < left ? ch->len - ch->off : left;
+
+		ch->off += take;
+		left -= take;
+		if (ch->off != ch->len && c->state != CONN_CANCELLING)
+			break;
 		c->sq_head = ch->next;
 		if (!c->sq_head)
 			c->sq_tail = NULL;
 		chunk_put(n, c, ch);
 		freed = 1;
+		if (!left && c->state != CONN_CANCELLING)
+			break;
 	}
 	if (res < 0)
 		rl__conn_close_now(n, c, res == -ECANCELED ? c->reason : res);

@@ -29,10 +29,12 @@ int rl__target_init(struct rl_target *t, const struct rl__target_ops *ops, struc
 	t->fd = fd;
 	t->name = strdup(name);
 	if (!t->name)
-		return -ENOMEM;
+		return rl__error(e, -ENOMEM, "%s: out of memory", name);
 	for (i = 0; i < RL_OP_COUNT; i++)
-		if (rl_hist_create(&t->stats[i].lat))
+		if (rl_hist_create(&t->stats[i].lat)) {
+			rl__error(e, ret, "%s: out of memory", name);
 			goto err;
+		}
 	h = rl__files_add(e, region, fd);
 	if (h < 0) {
 		ret = (int)h;

@@ -50,6 +50,26 @@ int rl_nvme_resolve(const char *path, char *out, size_t outlen)
 }
 
 /*
+ * Open a character device without waiting: @path was a character device when it was looked at,
+ * but may be a FIFO now, whose open would wait for a writer. O_NONBLOCK makes that open return,
+ * fstat() says what was opened, and O_NONBLOCK is cleared again before any I/O.
+ */
+static int open_chr(const char *path)
+{
+	struct stat st;
+	int fd = open(path, O_RDWR | O_CLOEXEC | O_NONBLOCK), fl;
+
+	if (fd < 0)
+		return -errno;
+	if (fstat(fd, &st) || !S_ISCHR(st.st_mode) || (fl = fcntl(fd, F_GETFL)) < 0 ||
+	    fcntl(fd, F_SETFL, fl & ~O_NONBLOCK)) {
+		close(fd);
+		return -ENODEV;
+	}
+	return fd;
+}
+
+/*
  * The controller char device /dev/nvmeX of /dev/ngXnY: admin uring_cmds are refused (ENOTTY) on
  * namespace devices. X is the controller instance, or the subsystem's for a multipath head,
  * which is the same number on single-controller subsystems.
@@ -62,16 +82,44 @@ static int open_controller(const char *generic)
 	if (parse_ns_name(strrchr(generic, '/') + 1, "ng", &c, &n))
 		return -ENODEV;
 	snprintf(path, sizeof(path), "/dev/nvme%u", c);
-	return open(path, O_RDWR | O_CLOEXEC);
+	return open_chr(path);
 }
 
-/* Copy a space-padded Identify string, trimmed. */
-static void copy_trimmed(char *dst, const char *src, size_t n)
+/*
+ * RL_NVME_EXCL: claim the namespace's block device /dev/nvmeXnY (O_EXCL) while the namespace is
+ * open, so that writes through passthrough never go under a mounted file system (or a RAID,
+ * device-mapper or swap user), and nothing mounts it meanwhile. A namespace without a block
+ * device (an extended-LBA format has none) has nothing to claim. Return: an fd, -1, or -errno.
+ */
+static int claim_block_device(struct rl_engine *e, const char *path, const char *generic)
 {
-	memcpy(dst, src, n);
-	dst[n] = 0;
-	for (size_t i = n; i > 0 && (dst[i - 1] == ' ' || dst[i - 1] == 0); i--)
-		dst[i - 1] = 0;
+	char blk[64];
+	unsigned c, n;
+	struct stat st;
+	int fd;
+
+	if (parse_ns_name(strrchr(generic, '/') + 1, "ng", &c, &n))
+		return -1;
+	snprintf(blk, sizeof(blk), "/dev/nvme%un%u", c, n);
+	if (stat(blk, &st) || !S_ISBLK(st.st_mode))
+		return -1;
+	fd = open(blk, O_RDONLY | O_EXCL | O_NONBLOCK | O_CLOEXEC);
+	if (fd < 0 && (errno == ENOENT || errno == ENXIO || errno == ENODEV))
+		return -1;
+	if (fd < 0 && errno == EBUSY)
+		return rl__error(e, -EBUSY,
+				 "%s: its block device %s is in use (a mounted file system, a RAID "
+				 "or device-mapper member, swap, or another exclusive opener): not "
+				 "opened for writing (RL_NVME_EXCL)",
+				 path, blk);
+	if (fd < 0)
+		return rl__error(e, -errno, "%s: cannot claim its block device %s: %s", path, blk,
+				 strerror(errno));
+	if (fstat(fd, &st) || !S_ISBLK(st.st_mode)) {
+		close(fd);
+		return rl__error(e, -ENODEV, "%s: %s is not a block device", path, blk);
+	}
+	return fd;
 }
 
 /* The kernel's per-request limit for the namespace, from its block queue (bytes; 0 unknown). */
@@ -100,6 +148,7 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	struct nvme_id_ctrl ctrl;
 	struct nvme_id_ns ns;
 	uint32_t kmax;
+	char why[128];
 	int ret;
 
 	ret = nvme_get_nsid(fd, &in->nsid);
@@ -117,33 +166,12 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 				 rl_nvme_status_str(ret, st, sizeof(st)));
 	}
 
-	/* FLBAS bits 3:0 and 6:5 give the format index (formats beyond 16 use the high bits). */
-	in->lbaf = (ns.flbas & 0xf) | ((ns.flbas >> 5) & 0x3) << 4;
-	if (in->lbaf > ns.nlbaf) {
-		return rl__error(e, -EIO, "%s: LBA format %u in use but only %u reported",
-				 d->t.name, in->lbaf, ns.nlbaf + 1);
-	}
-	in->lba_size = 1u << ns.lbaf[in->lbaf].ds;
-	in->ms = le16toh(ns.lbaf[in->lbaf].ms);
-	in->extended = !!(ns.flbas & 0x10);
-	in->nsze = le64toh(ns.nsze);
-	in->ncap = le64toh(ns.ncap);
-	in->nuse = le64toh(ns.nuse);
-	in->capacity_bytes = in->nsze * in->lba_size;
-	in->dlfeat = ns.dlfeat;
-	/* MDTS is in units of the minimum page size; 4 KiB is CAP.MPSMIN on every controller seen.
-	 */
-	in->mdts_bytes =
-	    ctrl.mdts ? (ctrl.mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl.mdts + 12)) : 0;
-	in->max_transfer = in->mdts_bytes ? in->mdts_bytes : UINT32_MAX;
+	ret = rl__nvme_parse_identify(&ctrl, &ns, in, why, sizeof(why));
+	if (ret)
+		return rl__error(e, ret, "%s: %s", d->t.name, why);
 	kmax = kernel_max_transfer(in->generic_path);
 	if (kmax && kmax < in->max_transfer)
 		in->max_transfer = kmax;
-	copy_trimmed(in->model, ctrl.mn, sizeof(ctrl.mn));
-	copy_trimmed(in->serial, ctrl.sn, sizeof(ctrl.sn));
-	copy_trimmed(in->firmware, ctrl.fr, sizeof(ctrl.fr));
-	if (in->lba_size < 512 || in->lba_size > (1u << 16))
-		return rl__error(e, -EIO, "%s: unusable LBA size %u", d->t.name, in->lba_size);
 	rl__nvme_set_limits(d);
 	return 0;
 }
@@ -191,6 +219,7 @@ int rl__nvme_attach(struct rl_nvme_dev *d, struct rl_engine *e, const char *name
 		    bool polled)
 {
 	d->admin_fd = -1;
+	d->excl_fd = -1;
 	return rl__target_init(&d->t, &nvme_ops, e, name, fd, RL_REGION_NVME, polled);
 }
 
@@ -215,6 +244,10 @@ void rl__nvme_detach(struct rl_nvme_dev *d)
 		close(d->admin_fd);
 		d->admin_fd = -1;
 	}
+	if (d->excl_fd >= 0) {
+		close(d->excl_fd);
+		d->excl_fd = -1;
+	}
 	rl__target_fini(&d->t);
 }
 
@@ -224,7 +257,7 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 	struct rl_nvme_opts o = {.opts_size = sizeof(o)};
 	struct rl_nvme_dev *d;
 	bool polled;
-	int fd, ctrl_fd, ret;
+	int fd, ctrl_fd, excl_fd = -1, ret;
 
 	if (uo)
 		memcpy(&o, uo, uo->opts_size < sizeof(o) ? uo->opts_size : sizeof(o));
@@ -238,7 +271,7 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 				 "%s: polled I/O needs an engine created with iopoll", path);
 	d = calloc(1, sizeof(*d));
 	if (!d)
-		return -ENOMEM;
+		return rl__error(e, -ENOMEM, "%s: out of memory", path);
 	ret = rl_nvme_resolve(path, d->info.generic_path, sizeof(d->info.generic_path));
 	if (ret) {
 		rl__error(e, ret, "%s: %s", path,
@@ -247,18 +280,27 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 			      : strerror(-ret));
 		goto err_free;
 	}
-	fd = open(d->info.generic_path, O_RDWR | O_CLOEXEC);
+	fd = open_chr(d->info.generic_path);
 	if (fd < 0) {
-		ret = rl__error(e, -errno, "%s: %s", d->info.generic_path, strerror(errno));
+		ret = rl__error(e, fd, "%s: %s", d->info.generic_path,
+				fd == -ENODEV ? "not a character device" : strerror(-fd));
 		goto err_free;
+	}
+	if (o.flags & RL_NVME_EXCL) {
+		excl_fd = claim_block_device(e, path, d->info.generic_path);
+		if (excl_fd < -1) {
+			ret = excl_fd;
+			goto err_close;
+		}
 	}
 	d->t.name = (char *)path; /* for messages until rl__target_init() copies it */
 	ret = identify(e, d, fd);
 	if (ret)
-		goto err_close;
+		goto err_unclaim;
 	ret = rl__nvme_attach(d, e, path, fd, polled);
 	if (ret)
-		goto err_close;
+		goto err_unclaim;
+	d->excl_fd = excl_fd;
 	/* Without its controller the namespace still does I/O; admin commands then fail. */
 	ctrl_fd = open_controller(d->info.generic_path);
 	if (ctrl_fd >= 0 && rl__nvme_add_admin(d, ctrl_fd))
@@ -267,6 +309,9 @@ int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opt
 	*out = d;
 	return 0;
 
+err_unclaim:
+	if (excl_fd >= 0)
+		close(excl_fd);
 err_close:
 	close(fd);
 err_free:
@@ -309,7 +354,8 @@ static int nvme_target_open(struct rl_engine *e, const char *path, unsigned flag
 	int ret;
 
 	o.flags = (flags & RL_TARGET_POLLED ? RL_NVME_POLLED : 0) |
-		  (flags & RL_TARGET_RAW ? RL_NVME_RAW : 0);
+		  (flags & RL_TARGET_RAW ? RL_NVME_RAW : 0) |
+		  (flags & RL_TARGET_EXCL ? RL_NVME_EXCL : 0);
 	ret = rl_nvme_open(e, path, &o, &d);
 	if (!ret)
 		*out = &d->t;

@@ -16,6 +16,7 @@ struct rl_nvme_dev {
 	int admin_fd;
 	uint64_t admin_fhandle;
 	uint32_t admin_findex;
+	int excl_fd; /* RL_NVME_EXCL: the claimed block device /dev/nvmeXnY, or -1 */
 	/* Derived from info by rl__nvme_set_limits(), for the checks on every command: */
 	uint32_t block_bytes; /* bytes per LBA in the data buffer (lba_size, + ms if extended) */
 	uint8_t lba_shift;    /* log2(lba_size) */
@@ -27,6 +28,19 @@ static inline struct rl_nvme_dev *rl__nvme_of(struct rl_target *t)
 {
 	return (struct rl_nvme_dev *)t; /* the target is the first member */
 }
+
+struct nvme_id_ctrl;
+struct nvme_id_ns;
+
+/*
+ * rl__nvme_parse_identify() - fill @in from Identify Controller @ctrl and Identify Namespace @ns
+ * as the device returned them (nvme/identify.c): the LBA format in use, its data and metadata
+ * sizes, the namespace's size, capacity and use, MDTS (@max_transfer before the kernel's limit),
+ * model, serial and firmware. @in's nsid and generic_path are the caller's.
+ * Return: 0, or -EIO for data ringline cannot use, with what is wrong in @why.
+ */
+int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,
+			    struct rl_nvme_info *in, char *why, size_t why_len);
 
 /* Set the derived fields of @d from d->info (after Identify). */
 void rl__nvme_set_limits(struct rl_nvme_dev *d);

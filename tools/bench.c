@@ -29,6 +29,9 @@ static void usage(FILE *out, const char *cmd)
 		"options:\n"
 		"  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
 		"                 (default randread). Writes overwrite PATH's data.\n"
+		"  --force        write even to a block device in use (mounted, or held by\n"
+		"                 another program): without it, writes open it exclusively\n"
+		"                 (O_EXCL) and refuse it then\n"
 		"  --bs N         block size in bytes, suffixes k m g (default 4k); a multiple of\n"
 		"                 PATH's O_DIRECT alignment\n"
 		"  --qd N[,N...]  commands in flight, 1..%d (default %d). A list sweeps the\n"
@@ -203,17 +206,29 @@ static int parse_file(const char *opt, const char *arg, const char *suffix, cons
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},     {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},     {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'},  {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},	      {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},	      {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'},  {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'},  {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},   {"compare", no_argument, NULL, 'C'},
-	    {"rounds", required_argument, NULL, 'N'}, {"plot", required_argument, NULL, 'G'},
-	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
-	    {"nop", no_argument, NULL, 'n'},	      {0},
+	    {"rw", required_argument, NULL, 'r'},
+	    {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},
+	    {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},
+	    {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},
+	    {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},
+	    {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},
+	    {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'},
+	    {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},
+	    {"slowest", required_argument, NULL, 'S'},
+	    {"nop", no_argument, NULL, 'n'},
+	    {"force", no_argument, NULL, 'f'},
+	    {0},
 	};
 	bool have_time = false, have_rounds = false;
 	uint64_t v;
@@ -221,8 +236,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 	int c;
 
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, p->cmd)) != -1) {
 		switch (c) {
 		case 'r':
 			for (v = 0; v < 5; v++)
@@ -321,12 +335,13 @@ static int parse_args(int argc, char **argv, struct params *p)
 			if (parse_count("--slowest", optarg, MAX_SLOWEST, &p->slowest))
 				return -1;
 			break;
+		case 'f':
+			p->force = true;
+			break;
 		case 'h':
 			usage(stdout, p->cmd);
 			exit(0);
 		default:
-			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", p->cmd,
-				argv[optind - 1], p->cmd);
 			return -1;
 		}
 	}
@@ -374,10 +389,13 @@ static int parse_args(int argc, char **argv, struct params *p)
 		p->path = "nop:";
 		return 0;
 	}
+	if (optind == argc) {
+		cli_err("%s: missing PATH (see 'ringline %s --help')", p->cmd, p->cmd);
+		return -1;
+	}
 	if (optind != argc - 1) {
-		cli_err(optind == argc ? "%s: missing PATH (see 'ringline %s --help')"
-				       : "%s: expected one PATH (see 'ringline %s --help')",
-			p->cmd, p->cmd);
+		cli_err("%s: unexpected argument '%s' after PATH (see 'ringline %s --help')",
+			p->cmd, argv[optind + 1], p->cmd);
 		return -1;
 	}
 	p->path = argv[optind];

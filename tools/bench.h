@@ -41,6 +41,7 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
+	bool force;	    /* --force: write to a block device in use */
 	bool nop;	    /* --nop: PATH is "nop:" */
 	bool compare;	    /* --compare: the four paths of one namespace */
 	unsigned rounds;    /* --rounds (with --compare) */
@@ -109,9 +110,12 @@ void job_destroy(struct job *j);
 struct rl_engine *job_engine(struct job *j);
 /*
  * Open @path (RL_TARGET_* @flags) and check the request against it. Return: 0; EXIT_USAGE with
- * the message printed; EXIT_IO when the open failed, the message in rl_engine_last_error().
+ * the message printed; EXIT_IO when the open failed, the message in rl_engine_last_error() and
+ * job_open_error() to print the tool's.
  */
 int job_open(struct job *j, const char *path, unsigned flags, struct rl_target **out);
+/* Print why the last job_open() of @path failed, as cli_open_target() would. */
+void job_open_error(struct job *j, const char *path);
 /* Set up the slots' buffers (after every target is open: the alignment is the largest). */
 int job_buffers(struct job *j);
 /*

@@ -44,6 +44,8 @@ struct job {
 	uint64_t seq_next;
 	uint64_t rng;
 	int first_err;
+	int open_err;	     /* the last job_open()'s -errno */
+	unsigned open_flags; /* and its flags */
 	bool stopping;
 	double t0; /* start of the measurement, for --slowest's times */
 	/* --slowest: a min-heap of the slowest commands, by latency */
@@ -139,9 +141,14 @@ int job_open(struct job *j, const char *path, unsigned flags, struct rl_target *
 	struct rl_target *t;
 	uint64_t fsize, range;
 	bool passthru;
+	int ret = rl_target_open(j->e, path, flags, &t);
 
-	if (rl_target_open(j->e, path, flags, &t))
-		return EXIT_IO; /* the caller prints rl_engine_last_error() or keeps it */
+	if (ret) {
+		/* The caller prints it (job_open_error()) or keeps rl_engine_last_error(). */
+		j->open_err = ret;
+		j->open_flags = flags;
+		return EXIT_IO;
+	}
 	*out = t;
 	passthru = rl_target_kind(t) == RL_TARGET_KIND_NVME;
 	if (p->bs % rl_target_block_size(t)) {
@@ -168,6 +175,11 @@ int job_open(struct job *j, const char *path, unsigned flags, struct rl_target *
 	if (rl_target_mem_align(t) > j->mem_align)
 		j->mem_align = rl_target_mem_align(t);
 	return 0;
+}
+
+void job_open_error(struct job *j, const char *path)
+{
+	cli_open_error(j->e, path, j->open_flags, j->open_err);
 }
 
 int job_buffers(struct job *j)
@@ -202,7 +214,7 @@ int job_buffers(struct job *j)
 			s->buf_index = rl_engine_register_buffer(j->e, s->buf, p->bs);
 			if (s->buf_index < 0)
 				cli_err("warning: %s; buffers %u to %u are not registered",
-					rl_engine_last_error(j->e), i, j->max_qd - 1);
+					cli_lib_msg(j->e), i, j->max_qd - 1);
 		}
 	}
 	return 0;
@@ -241,7 +253,7 @@ static bool issue(struct slot *s)
 		ret = rl_target_read(j->t, s->buf, p->bs, s->offset, on_complete, s);
 	if (ret) {
 		j->first_err = j->first_err ? j->first_err : ret;
-		cli_err("%s", rl_engine_last_error(j->e));
+		cli_lib_err(j->e, ret, rl_target_name(j->t));
 		j->stopping = true;
 		return false;
 	}

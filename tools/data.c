@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "ringline.h"
@@ -17,22 +18,32 @@
 /* Largest single command: 1 MiB, or less when the device's transfer limit is lower. */
 #define CHUNK_MAX (1u << 20)
 
+/*
+ * Most of a pipe `write` holds in memory. A pipe's length is known only at its end, and nothing
+ * is written unless all of it fits, so a pipe is read whole first: at most this much (or the
+ * space from OFFSET to the end, if less). A regular file or block device on stdin has a size
+ * to check first, and is then copied a chunk at a time, whatever its size.
+ */
+#define PIPE_MAX (64u << 20)
+
 struct verb {
 	const char *name;
 	int nargs; /* positional arguments after DEV */
 	const char *args;
 	const char *what;
+	bool writes; /* changes data: a block device is opened exclusively unless --force */
 };
 
 static const struct verb verbs[] = {
-    {"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout"},
-    {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)"},
-    {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)"},
+    {"read", 2, "DEV OFFSET LENGTH", "write LENGTH bytes from OFFSET to stdout", false},
+    {"write", 1, "DEV OFFSET", "write stdin's bytes at OFFSET (a whole number of blocks)", true},
+    {"zeroes", 2, "DEV OFFSET LENGTH", "zero LENGTH bytes at OFFSET (NVMe Write Zeroes)", true},
     {"trim", 2, "DEV OFFSET LENGTH",
-     "deallocate LENGTH bytes at OFFSET (NVMe Dataset "
-     "Management; punch hole on files)"},
-    {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)"},
+     "deallocate LENGTH bytes at OFFSET (NVMe Dataset Management; punch hole on files)", true},
+    {"flush", 0, "DEV", "flush volatile caches (NVMe Flush; fdatasync on files)", false},
 };
+
+static const char *const arg_names[] = {"DEV", "OFFSET", "LENGTH"};
 
 struct ctx {
 	struct rl_engine *e;
@@ -41,24 +52,45 @@ struct ctx {
 	bool passthru;
 };
 
+static const char write_note[] =
+    "Nothing is written unless all of stdin fits between OFFSET and the end of DEV and\n"
+    "is a whole number of blocks. A regular file or block device on stdin is checked by\n"
+    "its size first, then copied 1 MiB at a time (if it changes size meanwhile, what was\n"
+    "copied stays). Other input (a pipe) is read whole into memory first, at most %u MiB:\n"
+    "redirect a larger input from a file.\n";
+
+static const char raw_help[] =
+    "  --raw          NVMe only: do not check the LBA range, let the device answer\n"
+    "                 (a range past the end completes with LBA Out of Range)\n";
+
+static const char force_help[] =
+    "  --force        write to a block device even while it is in use (mounted, or\n"
+    "                 held by another program); without it, ringline opens it\n"
+    "                 exclusively (O_EXCL) and refuses it then. On NVMe it claims the\n"
+    "                 namespace's block device /dev/nvmeXnY the same way\n";
+
 static void usage(FILE *out, const struct verb *v)
 {
-	fprintf(out,
-		"usage: ringline %s %s [--raw] [--passthrough]\n"
-		"\n"
-		"%s.\n"
-		"DEV is /dev/ngXnY (NVMe passthrough), a block device or a file (O_DIRECT).\n"
-		"OFFSET and LENGTH are bytes (suffixes k m g), multiples of the LBA size or of\n"
-		"the O_DIRECT alignment.\n"
-		"\n"
-		"options:\n"
-		"  --raw          NVMe: do not check the LBA range; let the device answer\n"
-		"                 (a range past the end completes with LBA Out of Range)\n"
-		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
-		"  -h, --help     show this text\n"
-		"\n"
-		"exit status: 0 success, 1 I/O or device error, 2 usage error\n",
-		v->name, v->args, v->what);
+	fprintf(out, "usage: ringline %s %s%s%s [--passthrough]\n\n%s.\n", v->name, v->args,
+		v->nargs ? " [--raw]" : "", v->writes ? " [--force]" : "", v->what);
+	if (!strcmp(v->name, "write"))
+		fprintf(out, write_note, PIPE_MAX >> 20);
+	fputs("DEV is /dev/ngXnY (NVMe passthrough), a block device or a regular file (O_DIRECT).\n"
+	      "OFFSET and LENGTH are bytes (suffixes k m g t), multiples of the LBA size or of\n"
+	      "the O_DIRECT alignment.\n"
+	      "\n"
+	      "options:\n",
+	      out);
+	if (v->nargs)
+		fputs(raw_help, out);
+	if (v->writes)
+		fputs(force_help, out);
+	fputs("  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
+	      "  -h, --help     show this text\n"
+	      "\n"
+	      "exit status: 0 success, 1 I/O or device error (a failed write to stdout too),\n"
+	      "2 usage error\n",
+	      out);
 }
 
 static void on_done(void *arg, int res, uint64_t result)
@@ -67,14 +99,17 @@ static void on_done(void *arg, int res, uint64_t result)
 	*(int *)arg = res;
 }
 
-/* Wait for one submitted command; 0, or EXIT_IO after printing why it failed. */
-static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t off)
+/*
+ * Wait for the command submitted with return value @ret, which was to move @len bytes (0: not
+ * a transfer). 0, or EXIT_IO (EXIT_USAGE for a request the library refused) after saying why.
+ */
+static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t off, uint64_t len)
 {
 	char why[128];
 
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(c->e));
-		return EXIT_USAGE;
+		cli_lib_err(c->e, ret, c->path);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
 	}
 	while (rl_engine_inflight(c->e))
 		if ((ret = rl_engine_poll(c->e, 1, -1)) < 0) {
@@ -87,6 +122,13 @@ static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t
 		else
 			snprintf(why, sizeof(why), "%s", strerror(-*res));
 		cli_err("%s: %s at offset %llu: %s", c->path, what, (unsigned long long)off, why);
+		return EXIT_IO;
+	}
+	/* O_DIRECT returns the bytes moved: fewer is a failure here, never a success. */
+	if (len && rl_target_kind(c->t) == RL_TARGET_KIND_FILE && (uint64_t)*res != len) {
+		cli_err("%s: short %s at offset %llu: %d of %llu bytes%s", c->path, what,
+			(unsigned long long)off, *res, (unsigned long long)len,
+			strcmp(what, "read") ? "" : " (the file ends there)");
 		return EXIT_IO;
 	}
 	return 0;
@@ -129,49 +171,131 @@ static int do_read(struct ctx *c, uint64_t off, uint64_t len)
 	char *buf = rl_alloc_aligned(4096, chunk);
 	int res = 0, ret = 0;
 
-	if (!buf)
+	if (!buf) {
+		cli_err("out of memory for a %llu-byte buffer", (unsigned long long)chunk);
 		return EXIT_IO;
+	}
+	memset(buf, 0, chunk); /* a target that moves no data ("nop:") reads zeroes */
 	for (uint64_t done = 0; done < len && !ret; done += chunk) {
 		uint64_t n = len - done < chunk ? len - done : chunk;
 
 		ret = wait_one(c, rl_target_read(c->t, buf, n, off + done, on_done, &res), &res,
-			       "read", off + done);
-		if (!ret && !c->passthru && (uint64_t)res != n) {
-			cli_err("%s: short read at offset %llu: the file ends there", c->path,
-				(unsigned long long)(off + done + res));
+			       "read", off + done, n);
+		/* A failed stdout ends the copy; the check at exit says why, once. */
+		if (!ret && cli_write_out(buf, n))
 			ret = EXIT_IO;
-		}
-		if (!ret && fwrite(buf, 1, n, stdout) != n) {
-			cli_err("writing to stdout: %s", strerror(errno));
-			ret = EXIT_IO;
-		}
 	}
 	rl_free_aligned(buf);
 	return ret;
 }
 
-/* Read all of stdin first, so a length that is not whole blocks writes nothing at all. */
+/* Read up to @n bytes of stdin into @buf, fewer only at its end. Return: bytes, or -errno. */
+static ssize_t read_in(char *buf, size_t n)
+{
+	size_t got = 0;
+	ssize_t r;
+
+	while (got < n) {
+		r = read(0, buf + got, n - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -errno;
+		if (r == 0)
+			break;
+		got += (size_t)r;
+	}
+	return (ssize_t)got;
+}
+
+/* stdin's bytes from its position to its end, if it is a regular file or block device; or -1. */
+static int64_t input_size(void)
+{
+	struct stat st;
+	off_t pos, end;
+
+	if (fstat(0, &st) || !(S_ISREG(st.st_mode) || S_ISBLK(st.st_mode)))
+		return -1;
+	pos = lseek(0, 0, SEEK_CUR);
+	end = pos < 0 ? -1 : lseek(0, 0, SEEK_END);
+	if (end < 0 || lseek(0, pos, SEEK_SET) != pos)
+		return -1;
+	return end > pos ? end - pos : 0;
+}
+
+/*
+ * A pipe (or a terminal, a socket, a character device) on stdin: read it whole into *@data
+ * first, at most @limit bytes. Return: its length, @limit + 1 if there is more, or -errno.
+ */
+static int64_t slurp_stdin(char **data, uint64_t limit)
+{
+	uint64_t cap = limit < (1u << 20) ? limit + 1 : 1u << 20, len = 0;
+	char *p = malloc(cap), *bigger;
+	ssize_t n;
+
+	if (!p)
+		return -ENOMEM;
+	for (;;) {
+		n = read_in(p + len, cap - len);
+		if (n < 0) {
+			free(p);
+			return n;
+		}
+		len += (uint64_t)n;
+		if (len < cap || cap == limit + 1)
+			break;
+		/* Grow towards limit + 1 bytes: one more than fits says "too much". */
+		cap = cap * 2 < limit + 1 ? cap * 2 : limit + 1;
+		bigger = realloc(p, cap);
+		if (!bigger) {
+			free(p);
+			return -ENOMEM;
+		}
+		p = bigger;
+	}
+	*data = p;
+	return (int64_t)len;
+}
+
 static int do_write(struct ctx *c, uint64_t off, bool raw)
 {
-	size_t cap = 1 << 20, len = 0, n;
-	uint64_t chunk = chunk_size(c);
-	char *data = malloc(cap), *buf = rl_alloc_aligned(4096, chunk);
-	int res = 0, ret = EXIT_IO;
+	uint64_t chunk = chunk_size(c), size = rl_target_size(c->t), space, len, limit;
+	char *data = NULL, *buf = rl_alloc_aligned(4096, chunk);
+	int64_t have = input_size();
+	int res = 0, ret;
+	ssize_t n;
 
-	if (!data || !buf)
+	if (!buf) {
+		cli_err("out of memory for a %llu-byte buffer", (unsigned long long)chunk);
+		return EXIT_IO;
+	}
+	ret = check_range(c, off, 0, raw);
+	if (ret)
 		goto out;
-	while ((n = fread(data + len, 1, cap - len, stdin)) > 0) {
-		len += n;
-		if (len == cap) {
-			char *bigger = realloc(data, cap *= 2);
-
-			if (!bigger)
-				goto out;
-			data = bigger;
+	/* --raw (NVMe): the device refuses what is past its end, ringline only bounds memory. */
+	space = raw ? UINT64_MAX : size - off;
+	if (have < 0) {
+		limit = space < PIPE_MAX ? space : PIPE_MAX;
+		have = slurp_stdin(&data, limit);
+		if (have < 0) {
+			cli_err("reading stdin: %s", strerror((int)-have));
+			ret = EXIT_IO;
+			goto out;
+		}
+		if ((uint64_t)have > limit && limit < space) {
+			cli_err("%s: stdin, not a regular file, holds more than %u MiB, the most "
+				"ringline write buffers: redirect it from a file (< FILE)",
+				c->path, PIPE_MAX >> 20);
+			ret = EXIT_USAGE;
+			goto out;
 		}
 	}
-	if (ferror(stdin)) {
-		cli_err("reading stdin: %s", strerror(errno));
+	len = (uint64_t)have;
+	if (len > space) {
+		cli_err("%s: stdin holds more than the %llu bytes from offset %llu to the end: "
+			"nothing written",
+			c->path, (unsigned long long)space, (unsigned long long)off);
+		ret = EXIT_USAGE;
 		goto out;
 	}
 	if (len == 0) {
@@ -183,9 +307,20 @@ static int do_write(struct ctx *c, uint64_t off, bool raw)
 	for (uint64_t done = 0; done < len && !ret; done += chunk) {
 		uint64_t k = len - done < chunk ? len - done : chunk;
 
-		memcpy(buf, data + done, k);
+		if (data) {
+			memcpy(buf, data + done, k);
+		} else if ((n = read_in(buf, k)) != (ssize_t)k) {
+			cli_err(
+			    "%s: stdin %s after %llu of its %llu bytes; the blocks before offset "
+			    "%llu are written",
+			    c->path, n < 0 ? strerror((int)-n) : "ended",
+			    (unsigned long long)(done + (n > 0 ? (uint64_t)n : 0)),
+			    (unsigned long long)len, (unsigned long long)(off + done));
+			ret = EXIT_IO;
+			break;
+		}
 		ret = wait_one(c, rl_target_write(c->t, buf, k, off + done, on_done, &res), &res,
-			       "write", off + done);
+			       "write", off + done, k);
 	}
 out:
 	free(data);
@@ -204,7 +339,7 @@ static int do_range(struct ctx *c, bool trim, uint64_t off, uint64_t len)
 
 		ret = trim ? rl_target_trim(c->t, off + done, n, on_done, &res)
 			   : rl_target_write_zeroes(c->t, off + done, n, on_done, &res);
-		ret = wait_one(c, ret, &res, trim ? "trim" : "zeroes", off + done);
+		ret = wait_one(c, ret, &res, trim ? "trim" : "zeroes", off + done, 0);
 	}
 	return ret;
 }
@@ -213,6 +348,7 @@ int cmd_data(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"raw", no_argument, NULL, 'r'},
+	    {"force", no_argument, NULL, 'f'},
 	    {"passthrough", no_argument, NULL, 'p'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
@@ -221,19 +357,21 @@ int cmd_data(int argc, char **argv)
 	struct ctx c = {0};
 	uint64_t off = 0, len = 0;
 	unsigned flags = 0;
-	bool raw = false;
-	int opt, ret, res = 0;
+	bool raw = false, force = false;
+	int opt, ret, res = 0, npos;
 
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (!strcmp(argv[0], verbs[i].name))
 			v = &verbs[i];
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, v->name)) != -1) {
 		switch (opt) {
 		case 'r':
 			raw = true;
 			flags |= RL_TARGET_RAW;
+			break;
+		case 'f':
+			force = true;
 			break;
 		case 'p':
 			flags |= RL_TARGET_PASSTHROUGH;
@@ -242,35 +380,63 @@ int cmd_data(int argc, char **argv)
 			usage(stdout, v);
 			return 0;
 		default:
-			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", v->name,
-				argv[optind - 1], v->name);
 			return EXIT_USAGE;
 		}
 	}
-	if (argc - optind != 1 + v->nargs) {
-		cli_err("usage: ringline %s %s", v->name, v->args);
+	npos = argc - optind;
+	if (npos != 1 + v->nargs) {
+		if (npos > 1 + v->nargs)
+			cli_err("%s: unexpected argument '%s' (usage: ringline %s %s)", v->name,
+				argv[optind + 1 + v->nargs], v->name, v->args);
+		else
+			cli_err("%s: missing %s (usage: ringline %s %s)", v->name, arg_names[npos],
+				v->name, v->args);
+		return EXIT_USAGE;
+	}
+	if (raw && !v->nargs) {
+		cli_err("%s: --raw applies to commands with a range (read, write, zeroes, trim)",
+			v->name);
+		return EXIT_USAGE;
+	}
+	if (force && !v->writes) {
+		cli_err("%s: --force applies to commands that write (write, zeroes, trim)",
+			v->name);
 		return EXIT_USAGE;
 	}
 	c.path = argv[optind];
-	if ((v->nargs >= 1 && cli_parse_size(argv[optind + 1], &off)) ||
-	    (v->nargs == 2 && (cli_parse_size(argv[optind + 2], &len) || len == 0))) {
-		cli_err("%s: OFFSET and LENGTH must be byte counts (LENGTH above 0)", v->name);
+	if (v->nargs >= 1 && cli_parse_size(argv[optind + 1], &off)) {
+		cli_err("%s: OFFSET '%s': expected a byte count (suffixes k m g t)", v->name,
+			argv[optind + 1]);
 		return EXIT_USAGE;
 	}
-	if (!strcmp(v->name, "read"))
+	if (v->nargs == 2 && (cli_parse_size(argv[optind + 2], &len) || len == 0)) {
+		cli_err("%s: LENGTH '%s': expected a byte count above 0 (suffixes k m g t)",
+			v->name, argv[optind + 2]);
+		return EXIT_USAGE;
+	}
+	/* Flush needs no write access: fdatasync works on a read-only descriptor. */
+	if (!v->writes)
 		flags |= RL_TARGET_RDONLY;
 	ret = rl_engine_create(NULL, &c.e);
 	if (ret) {
 		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
 		return EXIT_IO;
 	}
-	ret = rl_target_open(c.e, c.path, flags, &c.t);
-	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(c.e));
-		ret = EXIT_IO;
+	ret = cli_open_target(c.e, c.path, flags, force, &c.t);
+	if (ret)
+		goto out;
+	c.passthru = rl_target_kind(c.t) == RL_TARGET_KIND_NVME;
+	/*
+	 * A file's end is ringline's own check: without it a write grows the file and zeroes
+	 * allocate past its end. Only an NVMe device has a range check to leave it to.
+	 */
+	if (raw && !c.passthru) {
+		cli_err("%s: --raw applies to NVMe namespaces only: a file or block device has no "
+			"device-side range check to leave it to",
+			c.path);
+		ret = EXIT_USAGE;
 		goto out;
 	}
-	c.passthru = rl_target_kind(c.t) == RL_TARGET_KIND_NVME;
 	if (v->nargs == 2 && (ret = check_range(&c, off, len, raw)))
 		goto out;
 	switch (v->name[0]) {
@@ -287,7 +453,7 @@ int cmd_data(int argc, char **argv)
 		ret = do_range(&c, true, off, len);
 		break;
 	default:
-		ret = wait_one(&c, rl_target_flush(c.t, on_done, &res), &res, "flush", 0);
+		ret = wait_one(&c, rl_target_flush(c.t, on_done, &res), &res, "flush", 0, 0);
 	}
 out:
 	rl_engine_destroy(c.e);

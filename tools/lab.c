@@ -23,7 +23,8 @@ static unsigned target_flags(const struct params *p)
 {
 	bool reads_only = p->rw == RW_READ || p->rw == RW_RANDREAD;
 
-	return reads_only ? RL_TARGET_RDONLY : 0;
+	/* Writes claim a block device (an NVMe namespace's too): refused while in use. */
+	return reads_only ? RL_TARGET_RDONLY : p->force ? 0 : RL_TARGET_EXCL;
 }
 
 /* What would fail only after the run: no gnuplot, a file that cannot be written. */
@@ -46,12 +47,14 @@ static int check_outputs(const struct params *p)
 static int start_http(struct job *j, const struct params *p, struct ctl_http **http)
 {
 	struct ctl_http_opts ho = {.listen = p->listen};
+	int ret;
 
 	if (!p->listen)
 		return 0;
-	if (ctl_http_start(job_engine(j), &ho, http)) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(job_engine(j)));
-		return EXIT_IO;
+	ret = ctl_http_start(job_engine(j), &ho, http);
+	if (ret) {
+		cli_lib_err(job_engine(j), ret, p->listen);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO; /* -EINVAL: not an address */
 	}
 	fprintf(stderr, "ringline %s: serving metrics on %s\n", p->cmd, ctl_http_address(*http));
 	return 0;
@@ -126,7 +129,7 @@ int lab_single(const struct params *p)
 			      (p->poll ? RL_TARGET_POLLED : 0),
 			  &t);
 	if (status == EXIT_IO)
-		fprintf(stderr, "%s\n", rl_engine_last_error(job_engine(j)));
+		job_open_error(j, p->path);
 	if (!status)
 		status = start_http(j, p, &http);
 	if (!status)
@@ -177,7 +180,7 @@ int lab_sweep(const struct params *p)
 			      (p->poll ? RL_TARGET_POLLED : 0),
 			  &t);
 	if (status == EXIT_IO)
-		fprintf(stderr, "%s\n", rl_engine_last_error(job_engine(j)));
+		job_open_error(j, p->path);
 	if (!status)
 		status = start_http(j, p, &http);
 	if (!status)
@@ -324,9 +327,14 @@ int lab_compare(const struct params *p)
 				 blk);
 			continue;
 		}
-		status =
-		    job_open(j, r->device,
-			     target_flags(p) | (paths[i].polled ? RL_TARGET_POLLED : 0), &t[i]);
+		/*
+		 * The four paths are one namespace: the first one open holds the claim of a
+		 * writing run for all of them (a second exclusive open would refuse the first).
+		 */
+		status = job_open(j, r->device,
+				  (nopen ? target_flags(p) & ~RL_TARGET_EXCL : target_flags(p)) |
+				      (paths[i].polled ? RL_TARGET_POLLED : 0),
+				  &t[i]);
 		if (status == EXIT_USAGE)
 			goto out;
 		if (status) {

@@ -23,42 +23,70 @@ static const char usage[] =
     "  flush DEV                flush (NVMe Flush, fdatasync)\n"
     "  serve --listen ADDR DEV...  serve metrics, status and device health over HTTP\n"
     "                           while probing each DEV's read latency\n"
-    "  help                     show this text; 'ringline COMMAND --help' shows a\n"
-    "                           command's options\n"
+    "  nbd [OPTIONS] DEV        export DEV over NBD (nbdinfo, qemu-img, nbd-client, ...)\n"
+    "  help [COMMAND]           show this text, or COMMAND's options (as 'ringline\n"
+    "                           COMMAND --help')\n"
     "  version                  print the version\n"
     "\n"
     "PATH and DEV are an NVMe namespace /dev/ngXnY (NVMe passthrough over io_uring),\n"
-    "or a regular file or block device (O_DIRECT).\n"
-    "Exit status: 0 success, 1 I/O or runtime error, 2 usage error.\n";
+    "or a regular file or block device (O_DIRECT); nothing else (a FIFO, a socket, another\n"
+    "character device) is opened. Commands that write open a block device exclusively and\n"
+    "refuse one in use (mounted) unless given --force.\n"
+    "Exit status: 0 success, 1 I/O or runtime error (a failed write to stdout too),\n"
+    "2 usage error.\n";
+
+static const struct {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+} cmds[] = {
+    {"bench", cmd_bench},   {"lat", cmd_lat},	 {"list", cmd_list},   {"identify", cmd_identify},
+    {"health", cmd_health}, {"read", cmd_data},	 {"write", cmd_data},  {"zeroes", cmd_data},
+    {"trim", cmd_data},	    {"flush", cmd_data}, {"serve", cmd_serve}, {"nbd", cmd_nbd},
+};
+
+static int (*find(const char *name))(int, char **)
+{
+	for (size_t i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(name, cmds[i].name))
+			return cmds[i].fn;
+	return NULL;
+}
 
 int main(int argc, char **argv)
 {
 	const char *cmd = argc > 1 ? argv[1] : NULL;
+	int (*fn)(int, char **);
 
+	cli_init();
 	if (!cmd) {
-		fputs(usage, stderr);
+		cli_err("missing COMMAND (see 'ringline help')");
 		return EXIT_USAGE;
 	}
-	if (!strcmp(cmd, "bench"))
-		return cmd_bench(argc - 1, argv + 1);
-	if (!strcmp(cmd, "lat"))
-		return cmd_lat(argc - 1, argv + 1);
-	if (!strcmp(cmd, "list"))
-		return cmd_list(argc - 1, argv + 1);
-	if (!strcmp(cmd, "identify"))
-		return cmd_identify(argc - 1, argv + 1);
-	if (!strcmp(cmd, "health"))
-		return cmd_health(argc - 1, argv + 1);
-	if (!strcmp(cmd, "read") || !strcmp(cmd, "write") || !strcmp(cmd, "zeroes") ||
-	    !strcmp(cmd, "trim") || !strcmp(cmd, "flush"))
-		return cmd_data(argc - 1, argv + 1);
-	if (!strcmp(cmd, "serve"))
-		return cmd_serve(argc - 1, argv + 1);
+	fn = find(cmd);
+	if (fn)
+		return fn(argc - 1, argv + 1);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		/* 'ringline help COMMAND' is 'ringline COMMAND --help'. */
+		char *help[] = {argc > 2 ? argv[2] : NULL, "--help", NULL};
+
+		if (argc > 3) {
+			cli_err("help: unexpected argument '%s' (see 'ringline help')", argv[3]);
+			return EXIT_USAGE;
+		}
+		if (argc == 3 && !find(argv[2])) {
+			cli_err("help: unknown command '%s' (see 'ringline help')", argv[2]);
+			return EXIT_USAGE;
+		}
+		if (argc == 3)
+			return find(argv[2])(2, help);
 		fputs(usage, stdout);
 		return 0;
 	}
 	if (!strcmp(cmd, "version") || !strcmp(cmd, "--version")) {
+		if (argc > 2) {
+			cli_err("version: unexpected argument '%s'", argv[2]);
+			return EXIT_USAGE;
+		}
 		printf("ringline %s\n", RINGLINE_VERSION);
 		return 0;
 	}

@@ -25,22 +25,23 @@ static int parse_common(int argc, char **argv, int nargs, const char *help, bool
 	int opt;
 
 	optind = 1;
-	opterr = 0;
-	while ((opt = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((opt = cli_getopt(argc, argv, opts, argv[0])) != -1) {
 		if (opt == 'j') {
 			*json = true;
 		} else if (opt == 'h') {
 			fputs(help, stdout);
 			exit(0);
 		} else {
-			cli_err("%s: unknown option '%s' (see 'ringline %s --help')", argv[0],
-				argv[optind - 1], argv[0]);
 			return -1;
 		}
 	}
-	if (argc - optind != nargs) {
-		cli_err("%s: %s (see 'ringline %s --help')", argv[0],
-			nargs ? "expected one DEV" : "takes no arguments", argv[0]);
+	if (argc - optind > nargs) {
+		cli_err("%s: unexpected argument '%s' (see 'ringline %s --help')", argv[0],
+			argv[optind + nargs], argv[0]);
+		return -1;
+	}
+	if (argc - optind < nargs) {
+		cli_err("%s: missing DEV (see 'ringline %s --help')", argv[0], argv[0]);
 		return -1;
 	}
 	return optind;
@@ -63,7 +64,7 @@ static int open_dev(struct rl_engine **e, const char *path, struct rl_nvme_dev *
 	}
 	ret = rl_nvme_open(*e, path, NULL, d);
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(*e));
+		cli_lib_err(*e, ret, path);
 		rl_engine_destroy(*e);
 		return EXIT_IO;
 	}
@@ -152,12 +153,16 @@ int cmd_health(int argc, char **argv)
 	ret =
 	    rl_nvme_get_log(d, NVME_LOG_LID_SMART, NVME_NSID_ALL, log, sizeof(*log), on_done, &res);
 	if (ret) {
-		fprintf(stderr, "%s\n", rl_engine_last_error(e));
+		cli_lib_err(e, ret, argv[i]);
 		ret = EXIT_IO;
 		goto out;
 	}
 	while (rl_engine_inflight(e))
-		rl_engine_poll(e, 1, -1);
+		if ((ret = rl_engine_poll(e, 1, -1)) < 0) {
+			cli_err("completion loop: %s", strerror(-ret));
+			ret = EXIT_IO;
+			goto out;
+		}
 	if (res != 0) {
 		cli_err("%s: Get Log Page (SMART): %s", argv[i],
 			res > 0 ? rl_nvme_status_str(res, why, sizeof(why)) : strerror(-res));
@@ -198,7 +203,7 @@ int cmd_list(int argc, char **argv)
 	    "  -h, --help  show this text\n"
 	    "\n"
 	    "exit status: 0 success (also when there are none), 1 error, 2 usage error\n";
-	struct json_object *arr = json_object_new_array();
+	struct json_object *arr;
 	struct dirent **names = NULL;
 	struct rl_engine *e;
 	bool json = false;
@@ -211,6 +216,7 @@ int cmd_list(int argc, char **argv)
 		cli_err("cannot create the io_uring engine: %s", strerror(-ret));
 		return EXIT_IO;
 	}
+	arr = json_object_new_array();
 	n = scandir("/sys/class/nvme-generic", &names, NULL, by_name);
 	if (!json)
 		printf("%-14s %-14s %-24s %14s  %s\n", "generic", "block", "model", "size",
@@ -228,7 +234,7 @@ int cmd_list(int argc, char **argv)
 		if (sscanf(names[k]->d_name, "ng%un%u", &c, &ns) == 2)
 			snprintf(blk, sizeof(blk), "/dev/nvme%un%u", c, ns);
 		if (rl_nvme_open(e, gen, NULL, &d)) {
-			cli_err("warning: %s", rl_engine_last_error(e));
+			cli_err("warning: %s", cli_lib_msg(e));
 			continue;
 		}
 		in = rl_nvme_info(d);

@@ -131,8 +131,7 @@ int cmd_serve(int argc, char **argv)
 		o.http.token = env; /* the options below take precedence */
 
 	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	while ((c = cli_getopt(argc, argv, opts, "serve")) != -1) {
 		switch (c) {
 		case 'l':
 			o.http.listen = optarg;
@@ -182,8 +181,6 @@ int cmd_serve(int argc, char **argv)
 			fputs(help, stdout);
 			exit(0);
 		default:
-			cli_err("serve: unknown option '%s' (see 'ringline serve --help')",
-				argv[optind - 1]);
 			return EXIT_USAGE;
 		}
 	}
@@ -197,5 +194,5 @@ int cmd_serve(int argc, char **argv)
 	}
 	o.devs = (const char *const *)argv + optind;
 	o.ndevs = argc - optind;
-	return ctl_serve(&o, &rep) ? EXIT_IO : 0;
+	return ctl_serve(&o, &rep); /* 0, EXIT_IO, or EXIT_USAGE for a bad --listen ADDR */
 }

@@ -34,6 +34,14 @@ struct rl_file;
  * (newer kernels, and tmpfs on every kernel).
  */
 #define RL_FILE_POLLED (1u << 2)
+/*
+ * A block device opened for writing is opened with O_EXCL: refused with -EBUSY while it is in
+ * use (a mounted file system, a RAID or device-mapper member, swap, another exclusive opener),
+ * and, while open, it cannot be mounted. No effect on regular files or with RL_FILE_RDONLY.
+ * Not the default: threads that each open the same device for writing (one engine per thread)
+ * would refuse each other. The ringline tool sets it for every write unless told --force.
+ */
+#define RL_FILE_EXCL (1u << 3)
 
 /**
  * struct rl_file_opts - rl_file_open() options.
@@ -54,9 +62,14 @@ struct rl_file_opts {
  * @opts: options, or NULL to open an existing file read-write.
  * @out:  the file, written only on success.
  *
+ * Anything but a regular file or block device (a FIFO, a socket, a character device) is refused
+ * before it is opened, and again, from fstat(), after an open with O_NONBLOCK: rl_file_open()
+ * never waits in open(2) for a FIFO's writer, even if @path changes in between.
+ *
  * Return: 0; -ENOENT, -EACCES, -EISDIR, ... from open(2); -EINVAL if @path is neither a regular
  * file nor a block device, or O_DIRECT is not supported there; -EOPNOTSUPP for RL_FILE_POLLED on
- * an engine without an IOPOLL ring; -ENFILE when the file region of the fixed-file table is full.
+ * an engine without an IOPOLL ring; -EBUSY with RL_FILE_EXCL for a block device in use; -ENOMEM;
+ * -ENFILE when the file region of the fixed-file table is full.
  * rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_file_open(struct rl_engine *e, const char *path, const struct rl_file_opts *opts,

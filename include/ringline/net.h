@@ -102,7 +102,8 @@ struct rl_listen_opts {
  * @addr: "HOST:PORT" ("127.0.0.1:9100", "[::1]:9100", "0.0.0.0:9100" for every address),
  *        ":PORT" or "PORT" for the loopback address, or "unix:PATH" for a Unix-domain socket
  *        (created; removed again when the listener closes). Port 0 picks a free port:
- *        rl_listener_address() tells which.
+ *        rl_listener_address() tells which. An IPv4 address is a.b.c.d (no other form
+ *        inet_aton() takes: "010.0.0.1" would be 8.0.0.1), an IPv6 address is in brackets.
  * @opts: options, or NULL for the defaults.
  * @ops, @arg: the protocol; see struct rl_conn_ops.
  * @out:  the listener, written only on success.

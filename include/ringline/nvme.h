@@ -59,6 +59,14 @@ struct rl_nvme_info {
  * completes with the NVMe status LBA Out of Range. For testing devices and error paths.
  */
 #define RL_NVME_RAW (1u << 1)
+/*
+ * Claim the namespace's block device /dev/nvmeXnY with O_EXCL while the namespace is open:
+ * -EBUSY while it is in use (a mounted file system, a RAID or device-mapper member, swap,
+ * another exclusive opener), and nothing can mount it meanwhile. For writers: passthrough
+ * writes under a mounted file system corrupt it. A namespace without a block device is opened
+ * as usual. The ringline tool sets it for every write unless told --force.
+ */
+#define RL_NVME_EXCL (1u << 2)
 
 /**
  * struct rl_nvme_opts - rl_nvme_open() options.
@@ -82,9 +90,11 @@ RL_EXPORT int rl_nvme_resolve(const char *path, char *out, size_t outlen);
  * fixed-file table.
  * @path: /dev/ngXnY, or /dev/nvmeXnY (resolved with rl_nvme_resolve()).
  *
- * Return: 0; -ENODEV (not an NVMe namespace); -EOPNOTSUPP when the ring has no SQE128/CQE32
- * or, with RL_NVME_POLLED, no IOPOLL ring; -errno from open(2) or the Identify commands; -ENFILE
- * when the NVMe region of the fixed-file table is full. rl_engine_last_error() names the problem.
+ * Return: 0; -ENODEV (not an NVMe namespace, or not a character device when opened: a FIFO is
+ * refused, never waited on); -EOPNOTSUPP when the ring has no SQE128/CQE32 or, with
+ * RL_NVME_POLLED, no IOPOLL ring; -EBUSY with RL_NVME_EXCL when the block device is in use;
+ * -errno from open(2) or the Identify commands; -ENFILE when the NVMe region of the fixed-file
+ * table is full. rl_engine_last_error() names the problem.
  */
 RL_EXPORT int rl_nvme_open(struct rl_engine *e, const char *path, const struct rl_nvme_opts *o,
 			   struct rl_nvme_dev **out);

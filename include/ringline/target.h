@@ -89,6 +89,8 @@ RL_EXPORT void rl_target_reset_stats(struct rl_target *t);
 #define RL_TARGET_PASSTHROUGH (1u << 1) /* /dev/nvmeXnY: use its /dev/ngXnY, not O_DIRECT */
 #define RL_TARGET_POLLED (1u << 2)	/* the IOPOLL ring (RL_NVME_POLLED, RL_FILE_POLLED) */
 #define RL_TARGET_RAW (1u << 3)		/* NVMe: the device checks LBA ranges (RL_NVME_RAW) */
+/* Writable block devices opened exclusively, -EBUSY while in use (RL_FILE_EXCL, RL_NVME_EXCL) */
+#define RL_TARGET_EXCL (1u << 4)
 
 /**
  * rl_target_open() - open @path as the right kind of target: a /dev/ngXnY (or, with

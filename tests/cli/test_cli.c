@@ -1,61 +1,10 @@
 // SPDX-License-Identifier: MIT
 /* The ringline CLI: JSON output, exit codes, one-line errors, nothing written on bad input. */
 #include <json-c/json.h>
-#include <sys/wait.h>
 
-#include "helpers.h"
+#include "cli_helpers.h"
 
 TestSuite(cli, .init = skip_unless_io_uring);
-
-struct run {
-	int status;
-	char out[65536];
-	char err[4096];
-};
-
-static void slurp(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-}
-
-/* Run ringline with @args (NULL-terminated); as user nobody when @as_nobody. */
-static void cli(struct run *r, int as_nobody, const char *const *args)
-{
-	const char *argv[32] = {RINGLINE_BIN};
-	int out[2], err[2], st;
-	pid_t pid;
-
-	for (int i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
-	cr_assert_eq(pipe(out), 0);
-	cr_assert_eq(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		if (as_nobody && (setgid(65534) || setuid(65534)))
-			_exit(99);
-		execv(RINGLINE_BIN, (char *const *)argv);
-		_exit(98);
-	}
-	close(out[1]);
-	close(err[1]);
-	/* stderr is small; read stdout first so a large JSON cannot block the child. */
-	slurp(out[0], r->out, sizeof(r->out));
-	slurp(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st), "ringline died: %s", r->err);
-	r->status = WEXITSTATUS(st);
-}
-
-#define CLI(r, ...) cli((r), 0, (const char *const[]){__VA_ARGS__, NULL})
 
 static int64_t get_int(struct json_object *o, const char *key)
 {
@@ -151,16 +100,6 @@ Test(cli, write_bench_changes_the_file)
 	free(path);
 }
 
-/* One line on stderr, naming @what, and the exit status @code. */
-static void expect_error(struct run *r, int code, const char *what)
-{
-	cr_assert_eq(r->status, code, "exit %d, wanted %d; stderr: %s", r->status, code, r->err);
-	cr_assert(strstr(r->err, what), "stderr lacks '%s': %s", what, r->err);
-	cr_assert(strncmp(r->err, "ringline: ", 10) == 0, "stderr: %s", r->err);
-	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s", r->err);
-	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
-}
-
 /* --ramp runs first and is not measured: the run is timed from its end. */
 Test(cli, ramp_is_run_but_not_measured)
 {
@@ -236,7 +175,7 @@ Test(cli, permission_denied_is_a_runtime_error)
 		cr_skip_test("needs root to run the tool as another user");
 	path = make_file("/var/tmp", 64 * 1024, 0);
 	chmod(path, 0600);
-	cli(&r, 1, (const char *const[]){"bench", path, "--count", "1", NULL});
+	CLI_WITH(&r, &(struct cli_opts){.as_nobody = 1}, "bench", path, "--count", "1");
 	expect_error(&r, 1, "Permission denied");
 	unlink(path);
 	free(path);

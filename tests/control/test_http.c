@@ -273,6 +273,34 @@ Test(http, http10_closes_after_the_answer)
 	srv_stop(&s);
 }
 
+/*
+ * Found by fuzz/http.c (corpus/http/regress-health-name-not-utf8): the device name of a health
+ * request went into the 404's JSON as the client sent it, bytes above 0x7f included, so the
+ * body was not UTF-8. It is quoted as in a URL now.
+ */
+Test(http, a_device_name_is_quoted_in_the_answer)
+{
+	struct ctl_http_opts o = {0};
+	struct srv s;
+	struct raw x = {.req = "GET /v1/devices/ng\x80\xff/health HTTP/1.1\r\nHost: t\r\n"
+			       "Connection: close\r\n\r\n"};
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *j;
+
+	srv_start(&s, &o, 0);
+	with_client(&s, raw_exchange, &x);
+	cr_assert_eq(x.n, 1);
+	cr_assert_eq(x.r[0].status, 404);
+	cr_assert_str_eq(x.r[0].body, "{\"error\":\"no open device named ng%80%FF\"}\n");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	j = json_tokener_parse_ex(tok, x.r[0].body, (int)x.r[0].body_len - 1);
+	cr_assert(j, "not JSON in UTF-8: %s", x.r[0].body);
+	json_object_put(j);
+	json_tokener_free(tok);
+	resp_free(&x.r[0]);
+	srv_stop(&s);
+}
+
 Test(http, bearer_token)
 {
 	struct ctl_http_opts o = {.token = "s3cret"};

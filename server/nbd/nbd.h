@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NBD server, on libringline's public API: the folder's API for tools/ and the tests.
+ *
+ * One struct nbd_server per engine: it exports one target over one listener on that engine's
+ * ring. nbd_run() is the `ringline nbd` daemon: N engines on N threads, each with its own
+ * SO_REUSEPORT listener and its own open of DEV.
+ */
+#ifndef NBD_SERVER_NBD_H
+#define NBD_SERVER_NBD_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <ringline.h>
+
+#define NBD_DEFAULT_PORT "10809"
+
+/**
+ * struct nbd_opts - what to export and the bounds; zero fields take the defaults.
+ * @listen:        address as rl_listen() takes it (default "127.0.0.1:10809").
+ * @name:          export name (default: DEV's base name); "" always names it too.
+ * @description:   NBD_INFO_DESCRIPTION (default: "ringline nbd DEV").
+ * @read_only:     advertise READ_ONLY; writes, trims and zeroes get NBD_EPERM.
+ * @max_conns:     connections per engine (default 64).
+ * @conn_requests: requests in flight per connection (default 64).
+ * @requests:      requests in flight per engine (default 256).
+ * @pool_bytes:    data buffers per engine (default 64 MiB, at least the 32 MiB maximum payload).
+ * @handshake_ms:  a connection still negotiating after this long is closed (default 10000).
+ */
+struct nbd_opts {
+	const char *listen;
+	const char *name;
+	const char *description;
+	bool read_only;
+	unsigned max_conns;
+	unsigned conn_requests;
+	unsigned requests;
+	size_t pool_bytes;
+	unsigned handshake_ms;
+};
+
+/* Largest READ or WRITE payload accepted: NBD_INFO_BLOCK_SIZE's maximum. */
+#define NBD_MAX_PAYLOAD (32u << 20)
+/* Data buffer unit; one registered buffer each. */
+#define NBD_CHUNK (128u << 10)
+
+enum nbd_stat_cmd {
+	NBD_STAT_READ,
+	NBD_STAT_WRITE,
+	NBD_STAT_FLUSH,
+	NBD_STAT_TRIM,
+	NBD_STAT_ZEROES,
+	NBD_STAT_OTHER,
+	NBD_STAT_CMDS
+};
+
+/**
+ * struct nbd_stats - counters of one server.
+ * @conns, @handshakes: connections open now; handshakes completed.
+ * @ops, @bytes, @errors: requests replied, payload bytes, error replies, by command.
+ * @inflight:  requests admitted and not yet replied.
+ * @bad_magic: connections closed for a bad magic; @timeouts: for a handshake timeout.
+ * @stalls:    times a connection waited for a request slot or buffers.
+ */
+struct nbd_stats {
+	unsigned conns;
+	uint64_t handshakes;
+	uint64_t ops[NBD_STAT_CMDS];
+	uint64_t bytes[NBD_STAT_CMDS];
+	uint64_t errors[NBD_STAT_CMDS];
+	unsigned inflight;
+	uint64_t bad_magic;
+	uint64_t timeouts;
+	uint64_t stalls;
+};
+
+struct nbd_server;
+
+/* nbd_engine_opts() - engine options that fit a server with @o: buffers, slab, send pool. */
+void nbd_engine_opts(const struct nbd_opts *o, struct rl_engine_opts *eo);
+
+/**
+ * nbd_server_start() - export @t (opened on @e) on @o->listen.
+ * @listen_flags: RL_LISTEN_* for the listener (RL_LISTEN_REUSEPORT with several engines).
+ * Return: 0 or -errno (rl_engine_last_error() or stderr says why).
+ */
+int nbd_server_start(struct rl_engine *e, struct rl_target *t, const struct nbd_opts *o,
+		     unsigned listen_flags, struct nbd_server **out);
+
+/* The bound address ("127.0.0.1:10809"). */
+const char *nbd_server_address(const struct nbd_server *s);
+
+/**
+ * nbd_server_stop() - stop accepting, finish the requests in flight and send their replies,
+ * flush when writes happened since the last flush, close every connection; the engine's loop
+ * returns once that is done. Idempotent.
+ */
+void nbd_server_stop(struct nbd_server *s);
+
+/* nbd_server_done() - the stop finished; nbd_server_free() may run. */
+bool nbd_server_done(const struct nbd_server *s);
+
+/* nbd_server_free() - free @s after its engine's loop returned from a stop. */
+void nbd_server_free(struct nbd_server *s);
+
+void nbd_server_stats(const struct nbd_server *s, struct nbd_stats *st);
+
+/*
+ * nbd_server_metrics() - the counters of @arg (a struct nbd_server) as Prometheus text, the
+ * shape of struct ctl_http_opts' metrics: at most @len bytes written, the whole length returned.
+ */
+size_t nbd_server_metrics(void *arg, char *buf, size_t len);
+
+/**
+ * struct nbd_run_opts - the `ringline nbd` daemon.
+ * @dev:     the file, block device or /dev/ngXnY to export.
+ * @threads: engines, one per thread (default 1).
+ * @http:    serve /metrics (with the NBD counters) and /v1/status of engine 0 there, or NULL.
+ * @out:     where "listening on ADDR" goes.
+ */
+struct nbd_run_opts {
+	struct nbd_opts nbd;
+	const char *dev;
+	unsigned threads;
+	const char *http;
+	FILE *out;
+};
+
+/* nbd_run() - serve until SIGTERM or SIGINT. Return: exit status (0, or 1 on an error). */
+int nbd_run(const struct nbd_run_opts *o);
+
+#endif
