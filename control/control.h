@@ -19,8 +19,14 @@
  * struct ctl_http_opts - the HTTP service.
  * @listen:          address as rl_listen() takes it.
  * @token:           when set, every request needs "Authorization: Bearer TOKEN".
- * @max_conns, @idle_timeout_ms, @max_request: as struct rl_listen_opts (0: its defaults).
+ * @max_conns:       connections at once (0: CTL_HTTP_MAX_CONNS). At the limit a new connection
+ *                   takes the place of the oldest one between requests (keep-alive, or not yet
+ *                   sent a byte); one with a request in progress is never closed for it.
+ * @idle_timeout_ms, @max_request: as struct rl_listen_opts (0: its defaults).
  *                   @max_request bounds a whole request (431 when its header is larger).
+ * @header_timeout_ms: a request must arrive whole within this time of its first byte, and wait
+ *                   unanswered (behind replies the client does not read) no longer
+ *                   (0: CTL_HTTP_HEADER_MS); else the connection is closed.
  * @max_rate:        requests answered per second, all connections together (0: the default,
  *                   CTL_HTTP_RATE). Requests beyond it wait, unread, so however hard clients
  *                   push, the service takes a bounded share of the thread the data plane runs on.
@@ -36,11 +42,14 @@ struct ctl_http_opts {
 	unsigned idle_timeout_ms;
 	unsigned max_request;
 	unsigned max_rate;
+	unsigned header_timeout_ms;
 	size_t (*metrics)(void *arg, char *buf, size_t len);
 	void *metrics_arg;
 };
 
 #define CTL_HTTP_RATE 100
+#define CTL_HTTP_MAX_CONNS 128
+#define CTL_HTTP_HEADER_MS 10000
 
 struct ctl_http;
 

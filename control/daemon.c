@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <signal.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
@@ -39,10 +40,17 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 	struct daemon d = {.sfd = -1};
 	struct ctl_http *h = NULL;
 	struct signalfd_siginfo si;
+	struct sigaction ign = {.sa_handler = SIG_IGN}, old_pipe;
 	sigset_t stop, old;
 	int ret, status = 1, i;
 
 	memset(rep, 0, sizeof(*rep));
+	/*
+	 * A reader of stdout that left (a supervisor's pipe) must not kill the daemon when it
+	 * prints its address or its shutdown note: the write fails with EPIPE instead, reported on
+	 * stderr, and it keeps serving. Sockets never raise it (MSG_NOSIGNAL).
+	 */
+	sigaction(SIGPIPE, &ign, &old_pipe);
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
@@ -87,7 +95,12 @@ int ctl_serve(const struct ctl_serve_opts *o, struct ctl_serve_report *rep)
 		goto shutdown;
 	}
 	fprintf(o->out, "ringline serve: listening on %s\n", ctl_http_address(h));
-	fflush(o->out);
+	if (fflush(o->out) || ferror(o->out)) {
+		fprintf(stderr, "ringline serve: listening on %s (stdout: %s)\n",
+			ctl_http_address(h), strerror(errno));
+		__fpurge(o->out); /* not written again at exit, when SIGPIPE is back */
+		clearerr(o->out);
+	}
 	ret = rl_engine_run(d.e);
 	if (ret) {
 		fprintf(stderr, "ringline: completion loop failed: %s\n", strerror(-ret));
@@ -125,10 +138,14 @@ shutdown:
 		status = 1;
 	}
 	rl_engine_destroy(d.e);
-	if (!status)
+	if (!status) {
 		fprintf(o->out, "ringline serve: %s: stopped (%llu probe reads, %llu failed)\n",
 			strsignal(rep->signo), (unsigned long long)rep->probe_reads,
 			(unsigned long long)rep->probe_errors);
+		/* Now, while SIGPIPE is ignored: a reader that left is no death at exit. */
+		if (fflush(o->out))
+			__fpurge(o->out);
+	}
 out:
 	if (d.sfd >= 0) {
 		/* A second signal during shutdown is consumed here, not delivered on unblocking. */
@@ -137,6 +154,7 @@ out:
 		close(d.sfd);
 	}
 	sigprocmask(SIG_SETMASK, &old, NULL);
+	sigaction(SIGPIPE, &old_pipe, NULL);
 	free(probes);
 	free(targets);
 	return status;

@@ -35,7 +35,10 @@ static int conn_open(void *arg, struct rl_conn *c)
 	hc->parked = (struct ctl__parked){.c = c};
 	hc->waiting = NULL;
 	hc->pending_len = 0;
+	hc->head_only = false;
 	rl_conn_set_data(c, hc);
+	/* No request yet: at the connection limit, a new connection may take its place. */
+	rl_conn_set_idle(c, 1);
 	return 0;
 }
 
@@ -79,10 +82,14 @@ static size_t conn_data(void *arg, struct rl_conn *c, const char *data, size_t l
 	int ret;
 
 	if (hc->pending_len) {
-		/* A device answer waits for room; nothing behind it may overtake it. */
-		if (rl_conn_send_room(c) < hc->pending_len)
+		/*
+		 * A device answer waits for room; nothing behind it may overtake it. A refused send
+		 * is what asks the engine to offer on_data again when room frees, even without
+		 * input: checking rl_conn_send_room() alone would wait for an event that never
+		 * comes.
+		 */
+		if (rl_conn_send(c, hc->pending, hc->pending_len))
 			return 0;
-		rl_conn_send(c, hc->pending, hc->pending_len);
 		hc->pending_len = 0;
 		if (hc->pending_close) {
 			rl_conn_close(c);
@@ -93,11 +100,13 @@ static size_t conn_data(void *arg, struct rl_conn *c, const char *data, size_t l
 		return 0;
 	while (off < len) {
 		n = ctl__parse(data + off, len - off, &r);
+		hc->head_only = false; /* until ctl__route() sees a HEAD */
 		if (!r.complete) {
 			if (refuse_incomplete(h, hc, &r, len - off))
 				return len;
 			break;
 		}
+		rl_conn_set_idle(c, 0); /* a request in progress */
 		if (!ctl__rate_take(h->rate, ctl__now_ns(), &hc->parked))
 			return off; /* resumed when the bucket has refilled */
 		ret = ctl__route(h, hc, &r);
@@ -113,6 +122,8 @@ static size_t conn_data(void *arg, struct rl_conn *c, const char *data, size_t l
 	}
 	if (rl_conn_eof(c) && !hc->waiting)
 		rl_conn_close(c); /* the peer is done and everything it sent has been answered */
+	/* Between requests only when everything it sent has been answered. */
+	rl_conn_set_idle(c, off == len && !hc->waiting && !hc->pending_len);
 	return off;
 }
 
@@ -141,8 +152,9 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 
 	if (!h)
 		return -ENOMEM;
-	lo.max_conns = o->max_conns ? o->max_conns : 64;
+	lo.max_conns = o->max_conns ? o->max_conns : CTL_HTTP_MAX_CONNS;
 	lo.idle_timeout_ms = o->idle_timeout_ms;
+	lo.header_timeout_ms = o->header_timeout_ms ? o->header_timeout_ms : CTL_HTTP_HEADER_MS;
 	lo.max_request = o->max_request ? o->max_request : 8192;
 	h->e = e;
 	h->max_request = lo.max_request;

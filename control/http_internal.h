@@ -32,6 +32,7 @@ struct ctl__conn {
 	struct ctl__parked parked;	 /* waiting for the rate limit */
 	struct ctl__health_dev *waiting; /* waiting for a device's SMART log */
 	bool keep_alive;		 /* of the request that waits */
+	bool head_only;			 /* HEAD: the answer's header without its body */
 	size_t pending_len;		 /* an answer ready to queue (Get Log Page completed) */
 	bool pending_close;
 	char pending[CTL__PENDING_MAX];
@@ -69,6 +70,7 @@ struct ctl__req {
 	bool complete;
 	bool keep_alive;
 	const char *error; /* not HTTP: what is wrong */
+	bool head;	   /* a HEAD request: answered as GET, without the body */
 };
 
 /*

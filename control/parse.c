@@ -75,6 +75,7 @@ size_t ctl__parse(const char *data, size_t len, struct ctl__req *r)
 	n = http_parser_execute(&p, &settings, data, len);
 	if (r->complete) {
 		r->method = http_method_str((enum http_method)p.method);
+		r->head = p.method == HTTP_HEAD;
 		r->keep_alive = http_should_keep_alive(&p);
 	} else if (HTTP_PARSER_ERRNO(&p) != HPE_OK) {
 		r->error = http_errno_description(HTTP_PARSER_ERRNO(&p));

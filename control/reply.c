@@ -55,7 +55,8 @@ int ctl__reply_send(struct ctl_http *h, struct ctl__conn *hc, int code, const ch
 	}
 	iov[0] = (struct iovec){h->head.p, h->head.len};
 	iov[1] = (struct iovec){h->body.p, h->body.len};
-	if (rl_conn_sendv(hc->c, iov, 2))
+	/* HEAD: Content-Length says what GET would send; the body stays here. */
+	if (rl_conn_sendv(hc->c, iov, hc->head_only ? 1 : 2))
 		return CTL__NO_ROOM; /* offered again after a send completes */
 	ctl__count(h, code);
 	if (!keep_alive)
@@ -77,8 +78,11 @@ void ctl__reply_defer(struct ctl_http *h, struct ctl__conn *hc, int code)
 	hc->pending_len = 0;
 	if (h->head.len + h->body.len <= CTL__PENDING_MAX && !h->head.oom && !h->body.oom) {
 		memcpy(hc->pending, h->head.p, h->head.len);
-		memcpy(hc->pending + h->head.len, h->body.p, h->body.len);
-		hc->pending_len = h->head.len + h->body.len;
+		hc->pending_len = h->head.len;
+		if (!hc->head_only) {
+			memcpy(hc->pending + h->head.len, h->body.p, h->body.len);
+			hc->pending_len += h->body.len;
+		}
 	}
 	hc->pending_close = !hc->keep_alive;
 	ctl__count(h, code);

@@ -2,7 +2,9 @@
 /*
  * The route table: one {method, path pattern, handler} line per endpoint and one dispatch
  * function. A path no route matches is 404; a path some route matches, but not with the
- * request's method, is 405 with the methods it has in Allow.
+ * request's method, is 405 with the methods it has in Allow. HEAD is answered wherever GET is,
+ * with GET's status and headers and no body (RFC 9110, 9.3.2); every answer to a HEAD request,
+ * errors included, leaves its body out, or the client would read it as the next response.
  */
 #include <stdio.h>
 #include <string.h>
@@ -62,7 +64,9 @@ int ctl__route(struct ctl_http *h, struct ctl__conn *hc, const struct ctl__req *
 	const char *q = memchr(r->url, '?', r->url_len), *arg;
 	size_t len = q ? (size_t)(q - r->url) : r->url_len, arg_len;
 	char allow[64] = "", msg[96], header[96];
+	const char *method = r->head ? "GET" : r->method;
 
+	hc->head_only = r->head;
 	/* Before the table: without the token, not even which paths exist is revealed. */
 	if (!ctl__auth_ok(&h->auth, r->auth, r->auth_len))
 		return ctl__reply_error(h, hc, 401, r->keep_alive, "a bearer token is required",
@@ -70,9 +74,11 @@ int ctl__route(struct ctl_http *h, struct ctl__conn *hc, const struct ctl__req *
 	for (size_t i = 0; i < NROUTES; i++) {
 		if (!match(routes[i].pattern, r->url, len, &arg, &arg_len))
 			continue;
-		if (!strcmp(routes[i].method, r->method))
+		if (!strcmp(routes[i].method, method))
 			return routes[i].fn(h, hc, arg, arg_len, r->keep_alive);
 		allow_add(allow, sizeof(allow), routes[i].method);
+		if (!strcmp(routes[i].method, "GET"))
+			allow_add(allow, sizeof(allow), "HEAD");
 	}
 	if (!allow[0])
 		return ctl__reply_error(h, hc, 404, r->keep_alive, "no such resource", NULL);

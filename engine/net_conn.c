@@ -125,6 +125,7 @@ void rl__conn_close_now(struct rl__net *n, struct rl_conn *c, int reason)
 		return;
 	conn_set_state(c, CONN_CANCELLING);
 	c->reason = reason;
+	rl__idle_unlink(n, c);
 	drop_input(n, c);
 	rl__sendq_drop(n, c);
 	rl__conn_progress(n, c);
@@ -155,8 +156,12 @@ void rl__conn_progress(struct rl__net *n, struct rl_conn *c)
 	}
 	if (c->sq_head && c->send_op == NET_OP_IDLE)
 		rl__sendq_start(n, c);
-	if (c->state == CONN_OPEN && c->held_head >= 0) {
-		/* The input buffer is full: stop reading until the protocol consumes. */
+	if (c->state == CONN_OPEN && (c->held_head >= 0 || c->want_room)) {
+		/*
+		 * The input buffer is full, or the protocol waits for send room (a client that does
+		 * not read its replies): stop reading until it consumes, before the multishot
+		 * receive takes more of the buffer ring that every connection shares.
+		 */
 		cancel_op(n, c, &c->recv_op, RL__TAG_NET_RECV);
 		return;
 	}
@@ -209,6 +214,8 @@ void rl__conn_pump(struct rl__net *n, struct rl_conn *c)
 				used = c->inlen;
 			memmove(c->in, c->in + used, c->inlen - used);
 			c->inlen -= (uint32_t)used;
+			if (used)
+				c->in_since = rl__now_ns(); /* the header timeout starts again */
 			if (!used && !tell_eof && !resumed && c->held_head < 0)
 				break;
 			if (!used && c->inlen == c->l->max_request)
@@ -231,8 +238,12 @@ static void conn_free(struct rl__net *n, struct rl_conn *c)
 		n->want_bufs--;
 	if (c->want_room)
 		n->want_room--;
+	rl__idle_unlink(n, c);
 	if (l) { /* accepted, not refused: its input buffer goes back to the listener */
-		l->free_in[l->nfree_in++] = c->inslot;
+		if (c->evicted)
+			l->nevicting--; /* ... unless it went to the connection that evicted it */
+		else
+			l->free_in[l->nfree_in++] = c->inslot;
 		l->nconns--;
 		n->st.conns--;
 	}
@@ -257,15 +268,17 @@ static void conn_init(struct rl__net *n, struct rl_conn *c, enum conn_state stat
 	c->gen = gen;
 	conn_set_state(c, state);
 	c->held_head = c->held_tail = -1;
+	c->idle_prev = c->idle_next = -1;
 	c->last_active = now;
 	n->nconns++;
 }
 
-void rl__conn_open(struct rl__net *n, struct rl_conn *c, struct rl_listener *l, uint64_t now)
+void rl__conn_open(struct rl__net *n, struct rl_conn *c, struct rl_listener *l, int64_t inslot,
+		   uint64_t now)
 {
 	conn_init(n, c, CONN_OPEN, now);
 	c->l = l;
-	c->inslot = l->free_in[--l->nfree_in];
+	c->inslot = inslot >= 0 ? (uint32_t)inslot : l->free_in[--l->nfree_in];
 	c->in = l->inbufs + (size_t)c->inslot * l->max_request;
 	c->ops = l->ops;
 	c->arg = l->arg;
@@ -300,6 +313,8 @@ static void on_recv(struct rl__net *n, struct rl_conn *c, int res, uint32_t flag
 		if (!rl__conn_usable(c)) {
 			rl__buf_give_back(n, bid); /* closing: read only to see the peer's end */
 		} else {
+			if (!c->inlen && c->held_head < 0)
+				c->in_since = now; /* input held from now on: the header timeout */
 			rl__buf_hold(n, c, bid, (uint32_t)res);
 			c->last_active = now;
 			rl__conn_pump(n, c);
@@ -356,6 +371,7 @@ void rl_conn_close(struct rl_conn *c)
 	if (c->state != CONN_OPEN)
 		return;
 	conn_set_state(c, CONN_DRAINING);
+	rl__idle_unlink(c->n, c);
 	drop_input(c->n, c);
 	if (!c->in_pump)
 		rl__conn_progress(c->n, c);

@@ -59,7 +59,7 @@ struct rl_conn {
 	uint32_t index; /* in the connection table: fixed-file slot minus the region base */
 	uint32_t gen;
 	uint8_t state;	 /* enum conn_state */
-	uint8_t recv_op; /* enum net_op: the multishot receive */
+	uint8_t recv_op; /* enum net_op: the receive (one buffer) */
 	uint8_t send_op; /* enum net_op: the one send (net_sendq.c) */
 	/* Facts beside the life cycle. */
 	unsigned eof : 1;	  /* the peer finished sending */
@@ -71,6 +71,8 @@ struct rl_conn {
 	unsigned kick : 1;	  /* an SQE was not available: retry at the next sweep */
 	unsigned in_pump : 1;	  /* on_data is running */
 	unsigned again : 1;	  /* ... and the pump was asked for again meanwhile */
+	unsigned idle : 1;	  /* rl_conn_set_idle(): on its listener's idle list */
+	unsigned evicted : 1;	  /* closed to make room: its input buffer went to another */
 	unsigned pending;	  /* operations in flight (their final CQE not seen) */
 	int reason;		  /* for on_close */
 	char *in;		  /* unconsumed input, l->max_request bytes */
@@ -82,6 +84,8 @@ struct rl_conn {
 	struct msghdr send_msg; /* the send in flight: its chunks, */
 	struct iovec send_iov[NET_SEND_IOV]; /* live until its CQE */
 	uint64_t last_active;
+	uint64_t in_since;	      /* the input became non-empty, or was last consumed from */
+	int32_t idle_prev, idle_next; /* the listener's idle list (conn indices), oldest first */
 };
 
 /*
@@ -110,8 +114,11 @@ struct rl_listener {
 	unsigned nconns;
 	uint32_t max_request;
 	uint64_t idle_ns;
+	uint64_t header_ns; /* 0: no header timeout */
 	size_t max_send_queue;
-	char *inbufs; /* max_conns input buffers of max_request bytes */
+	unsigned nevicting;	      /* evicted connections not yet freed (in @nconns) */
+	int32_t idle_head, idle_tail; /* rl_conn_set_idle() connections, oldest first */
+	char *inbufs;		      /* max_conns input buffers of max_request bytes */
 	uint32_t *free_in;
 	unsigned nfree_in;
 	char addr[136];
@@ -179,7 +186,7 @@ int rl__net_cancel(struct rl_engine *e, uint64_t ud);
 /* Allocate, register and fill the buffer ring; rl__bufring_fini() undoes it. */
 int rl__bufring_init(struct rl_engine *e, struct rl__net *n);
 void rl__bufring_fini(struct rl_engine *e, struct rl__net *n);
-/* Prepare a multishot receive on fixed file @fd that takes its buffers from the ring. */
+/* Prepare a receive of one buffer from the ring on fixed file @fd. */
 void rl__buf_prep_recv(struct io_uring_sqe *sqe, int fd);
 /* A receive CQE's buffer, which the kernel took from the ring. Return: its id, or -1 for none. */
 int32_t rl__buf_taken(struct rl__net *n, uint32_t cqe_flags);
@@ -223,8 +230,12 @@ static inline bool rl__conn_live(const struct rl_conn *c)
 }
 /* An SQE for an operation of @c, counted as in flight; NULL (and a retry at the sweep) if none. */
 struct io_uring_sqe *rl__conn_sqe(struct rl__net *n, struct rl_conn *c, unsigned tag);
-/* Accepted into free slot @c for @l: FREE -> OPEN, and on_open runs. */
-void rl__conn_open(struct rl__net *n, struct rl_conn *c, struct rl_listener *l, uint64_t now);
+/*
+ * Accepted into free slot @c for @l: FREE -> OPEN, and on_open runs. @inslot: the input buffer
+ * of a connection evicted for it, or -1 to take one from the listener's free list.
+ */
+void rl__conn_open(struct rl__net *n, struct rl_conn *c, struct rl_listener *l, int64_t inslot,
+		   uint64_t now);
 /* Accepted into free slot @c past the limit: FREE -> REFUSED, closed before a byte is read. */
 void rl__conn_refuse(struct rl__net *n, struct rl_conn *c, uint64_t now);
 /* Submit what the connection's state needs now; idempotent. */
@@ -256,6 +267,8 @@ void rl__sweep_arm(struct rl__net *n);
 void rl__sweep_maybe_cancel(struct rl__net *n);
 /* The sweep timer's CQE. */
 void rl__sweep_fired(struct rl__net *n);
+/* Take @c off its listener's idle list, if it is on it. */
+void rl__idle_unlink(struct rl__net *n, struct rl_conn *c);
 /* Close idle connections, retry what found no SQE, re-arm accepts. */
 void rl__sweep(struct rl__net *n, uint64_t now);
 

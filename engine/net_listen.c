@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
  * Listeners: a multishot accept straight into the connection region of the fixed-file table,
- * the per-listener connection limit (one more is accepted and closed at once), and the idle
- * sweep, a timer that closes connections idle past their listener's timeout and retries what
- * found no SQE.
+ * the per-listener connection limit (at the limit, a new connection takes the place of the
+ * oldest one its protocol marked idle, or is accepted and closed at once when there is none),
+ * and the sweep, a timer that closes connections idle past their listener's idle timeout or
+ * holding input past its header timeout, and retries what found no SQE.
  */
 #include <errno.h>
 #include <netinet/in.h>
@@ -17,6 +18,79 @@
 
 #define SWEEP_MIN_NS 5000000ull	   /* 5 ms */
 #define SWEEP_MAX_NS 1000000000ull /* 1 s */
+/* Idle-list entries an accept at the limit looks at: O(1) per accept, whatever the list holds. */
+#define EVICT_LOOK 16
+
+/* ---- the idle list: connections between requests, oldest first ---------------------------- */
+
+void rl__idle_unlink(struct rl__net *n, struct rl_conn *c)
+{
+	struct rl_listener *l = c->l;
+
+	if (!c->idle)
+		return;
+	if (c->idle_prev >= 0)
+		n->conns[c->idle_prev].idle_next = c->idle_next;
+	else
+		l->idle_head = c->idle_next;
+	if (c->idle_next >= 0)
+		n->conns[c->idle_next].idle_prev = c->idle_prev;
+	else
+		l->idle_tail = c->idle_prev;
+	c->idle_prev = c->idle_next = -1;
+	c->idle = 0;
+}
+
+void rl_conn_set_idle(struct rl_conn *c, int idle)
+{
+	struct rl__net *n = c->n;
+	struct rl_listener *l = c->l;
+
+	if (!idle) {
+		rl__idle_unlink(n, c);
+		return;
+	}
+	if (c->idle || !rl__conn_usable(c))
+		return; /* already on the list: it keeps its place, the time it became idle */
+	c->idle = 1;
+	c->idle_next = -1;
+	c->idle_prev = l->idle_tail;
+	if (l->idle_tail >= 0)
+		n->conns[l->idle_tail].idle_next = (int32_t)c->index;
+	else
+		l->idle_head = (int32_t)c->index;
+	l->idle_tail = (int32_t)c->index;
+}
+
+/*
+ * At the limit: close the oldest idle connection of @l that holds no input and has nothing to
+ * send, at once (its on_close runs now, so the protocol has its state back for on_open).
+ * Return: the input buffer it leaves to the new connection, or -1 when there is none.
+ */
+static int64_t evict_idle(struct rl__net *n, struct rl_listener *l)
+{
+	int32_t i = l->idle_head;
+
+	for (unsigned k = 0; i >= 0 && k < EVICT_LOOK; k++) {
+		struct rl_conn *c = &n->conns[i];
+		const struct rl_conn_ops *ops = c->ops;
+
+		i = c->idle_next;
+		if (c->inlen || c->held_head >= 0 || c->queued || c->send_op != NET_OP_IDLE ||
+		    c->resumed || c->in_pump)
+			continue;
+		rl__idle_unlink(n, c);
+		c->evicted = 1;
+		l->nevicting++;
+		n->st.evicted++;
+		c->ops = NULL;
+		if (ops->on_close)
+			ops->on_close(c->arg, c, -ECONNABORTED);
+		rl__conn_close_now(n, c, -ECONNABORTED);
+		return c->inslot;
+	}
+	return -1;
+}
 
 /* ---- listeners ------------------------------------------------------------------------- */
 
@@ -66,6 +140,7 @@ static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_
 {
 	struct rl_conn *c;
 	uint32_t index = (uint32_t)res - n->conn_base;
+	int64_t slot;
 
 	if ((uint32_t)res < n->conn_base || index >= n->conn_cap ||
 	    n->conns[index].state != CONN_FREE) {
@@ -80,10 +155,14 @@ static void on_accept(struct rl__net *n, struct rl_listener *l, int res, uint64_
 	}
 	n->st.accepted++;
 	c = &n->conns[index];
-	if (!l || l->state != LISTENER_OPEN || n->e->dying || l->nconns >= l->max_conns)
+	if (!l || l->state != LISTENER_OPEN || n->e->dying)
 		rl__conn_refuse(n, c, now);
+	else if (l->nconns - l->nevicting < l->max_conns)
+		rl__conn_open(n, c, l, -1, now);
+	else if ((slot = evict_idle(n, l)) >= 0)
+		rl__conn_open(n, c, l, slot, now);
 	else
-		rl__conn_open(n, c, l, now);
+		rl__conn_refuse(n, c, now);
 }
 
 void rl__listener_accepted(struct rl__net *n, uint32_t slot, uint32_t gen, int res, uint32_t flags,
@@ -125,7 +204,6 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	o.max_conns = o.max_conns ? o.max_conns : 64;
 	o.idle_timeout_ms = o.idle_timeout_ms ? o.idle_timeout_ms : 60000;
 	o.max_request = o.max_request ? o.max_request : 8192;
-	o.max_send_queue = o.max_send_queue ? o.max_send_queue : 1u << 20;
 	if (!ops || !ops->on_data)
 		return rl__error(e, -EINVAL, "rl_listen: on_data is required");
 	if (o.flags & ~RL_LISTEN_REUSEPORT)
@@ -142,6 +220,17 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 		return rl__error(e, -ENFILE, "all %u listener slots are in use", n->listener_cap);
 	if (o.max_conns > n->conn_cap)
 		o.max_conns = n->conn_cap;
+	/*
+	 * A share of the pool, so connections that never read cannot fill it for everyone:
+	 * max_conns of them together hold at most the pool (4 of them for a small limit).
+	 */
+	if (!o.max_send_queue) {
+		o.max_send_queue = e->net_send_pool / (o.max_conns > 4 ? o.max_conns : 4);
+		if (o.max_send_queue > 1u << 20)
+			o.max_send_queue = 1u << 20;
+		if (o.max_send_queue < 2 * NET_CHUNK_DATA)
+			o.max_send_queue = 2 * NET_CHUNK_DATA;
+	}
 
 	memset(l->unix_path, 0, sizeof(l->unix_path));
 	ret = rl__net_parse_addr(e, addr, &ss, &slen, l->unix_path, sizeof(l->unix_path));
@@ -193,6 +282,9 @@ int rl_listen(struct rl_engine *e, const char *addr, const struct rl_listen_opts
 	l->nconns = 0;
 	l->max_request = o.max_request;
 	l->idle_ns = (uint64_t)o.idle_timeout_ms * 1000000u;
+	l->header_ns = (uint64_t)o.header_timeout_ms * 1000000u;
+	l->nevicting = 0;
+	l->idle_head = l->idle_tail = -1;
 	l->max_send_queue = o.max_send_queue;
 	l->accept_op = NET_OP_IDLE;
 	l->state = LISTENER_OPEN;
@@ -259,9 +351,16 @@ void rl__sweep_arm(struct rl__net *n)
 
 	if (n->sweep_armed || n->e->dying || (!n->nlisteners && !n->nconns))
 		return;
-	for (unsigned i = 0; i < n->listener_cap; i++)
-		if (n->listeners[i].state != LISTENER_FREE && n->listeners[i].idle_ns / 4 < ns)
-			ns = n->listeners[i].idle_ns / 4;
+	for (unsigned i = 0; i < n->listener_cap; i++) {
+		const struct rl_listener *l = &n->listeners[i];
+
+		if (l->state == LISTENER_FREE)
+			continue;
+		if (l->idle_ns / 4 < ns)
+			ns = l->idle_ns / 4;
+		if (l->header_ns && l->header_ns / 4 < ns)
+			ns = l->header_ns / 4;
+	}
 	if (ns < SWEEP_MIN_NS)
 		ns = SWEEP_MIN_NS;
 	sqe = rl__net_sqe(n->e);
@@ -301,6 +400,11 @@ void rl__sweep(struct rl__net *n, uint64_t now)
 		    now - c->last_active > c->l->idle_ns) {
 			if (c->state == CONN_OPEN)
 				n->st.idle_closed++;
+			rl__conn_close_now(n, c, -ETIMEDOUT);
+		} else if (c->state == CONN_OPEN && c->l->header_ns &&
+			   (c->inlen || c->held_head >= 0) && now > c->in_since &&
+			   now - c->in_since > c->l->header_ns) {
+			n->st.header_timeouts++;
 			rl__conn_close_now(n, c, -ETIMEDOUT);
 		} else if (c->state != CONN_FREE && c->kick) {
 			c->kick = 0;

@@ -46,14 +46,34 @@ static void chunk_put(struct rl__net *n, struct rl_conn *c, struct net_chunk *ch
 	n->chunks_free++;
 }
 
+/*
+ * Chunks came back without a send completing (a connection closed with its queue full): wake
+ * the connections a refused send left waiting, from the loop (rl_conn_resume()), since this
+ * runs within whatever closes the connection, perhaps another connection's on_data.
+ */
+static void wake_later(struct rl__net *n, struct rl_conn *except)
+{
+	for (unsigned i = 0; i < n->conn_cap && n->want_room; i++) {
+		struct rl_conn *w = &n->conns[i];
+
+		if (w->want_room && w != except) {
+			w->want_room = 0;
+			n->want_room--;
+			rl_conn_resume(w);
+		}
+	}
+}
+
 void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 {
 	struct net_chunk *keep = NULL, *ch = c->sq_head;
+	bool freed;
 
 	/* The chunks a send in flight covers stay until its CQE: the kernel reads them. */
 	if (c->send_op != NET_OP_IDLE)
 		for (unsigned k = 0; ch && k < c->send_msg.msg_iovlen; k++, ch = ch->next)
 			keep = ch;
+	freed = ch != NULL;
 	while (ch) {
 		struct net_chunk *next = ch->next;
 
@@ -66,6 +86,8 @@ void rl__sendq_drop(struct rl__net *n, struct rl_conn *c)
 	} else {
 		c->sq_head = c->sq_tail = NULL;
 	}
+	if (freed && n->want_room)
+		wake_later(n, c);
 }
 
 void rl__sendq_start(struct rl__net *n, struct rl_conn *c)

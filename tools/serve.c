@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* ringline serve: the control-plane daemon (control/daemon.c) behind the command line. */
+#include <errno.h>
 #include <getopt.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,9 +24,17 @@ static const char help[] =
     "                    (loopback 127.0.0.1), 0.0.0.0:PORT (every address), or unix:PATH.\n"
     "                    Port 0 picks a free port. The address is printed on stdout as\n"
     "                    'ringline serve: listening on ADDR'.\n"
-    "  --token TOKEN     require 'Authorization: Bearer TOKEN' on every request (else 401)\n"
+    "  --token-file FILE require 'Authorization: Bearer TOKEN' on every request (else 401),\n"
+    "                    TOKEN being FILE's first line; the environment variable\n"
+    "                    RINGLINE_TOKEN does the same\n"
+    "  --token TOKEN     as --token-file, but any local user can read TOKEN in\n"
+    "                    /proc/PID/cmdline: prefer the file or the variable\n"
     "  --rate N          probe reads per second per device (default 10; decimals allowed)\n"
-    "  --max-conns N     connections at once (default 64); more are closed at once\n"
+    "  --max-conns N     connections at once (default 128); at the limit a new one takes\n"
+    "                    the place of the oldest connection between requests, else it is\n"
+    "                    closed at once\n"
+    "  --header-timeout MS close a connection whose request has not arrived whole this\n"
+    "                    many milliseconds after its first byte (default 10000)\n"
     "  --idle-timeout MS close a connection idle this many milliseconds (default 60000)\n"
     "  --max-request N   largest request in bytes (default 8192); a larger header gets 431\n"
     "  --max-rate N      answer at most N requests per second, all connections together\n"
@@ -59,11 +69,49 @@ static int parse_uint(const char *opt, const char *s, unsigned *out)
 	return 0;
 }
 
+#define TOKEN_MAX 4096
+
+/*
+ * The token is FILE's first line, without its line end: not empty, no longer than TOKEN_MAX,
+ * printable (it is compared with a header value, which cannot hold control characters).
+ */
+static int read_token(const char *path, char *token, size_t size)
+{
+	FILE *f = fopen(path, "re");
+	size_t n;
+
+	if (!f) {
+		cli_err("--token-file %s: %s", path, strerror(errno));
+		return -1;
+	}
+	n = fread(token, 1, size - 1, f);
+	fclose(f);
+	token[n] = 0;
+	token[strcspn(token, "\r\n")] = 0;
+	n = strlen(token);
+	if (!n || n > TOKEN_MAX) {
+		cli_err("--token-file %s: expected a token of 1 to %d bytes on the first line",
+			path, TOKEN_MAX);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if ((unsigned char)token[i] < 0x21 || (unsigned char)token[i] == 0x7f) {
+			cli_err("--token-file %s: the token holds a space or control character at "
+				"byte %zu",
+				path, i);
+			return -1;
+		}
+	}
+	return 0;
+}
+
 int cmd_serve(int argc, char **argv)
 {
 	static const struct option opts[] = {
 	    {"listen", required_argument, NULL, 'l'},
 	    {"token", required_argument, NULL, 't'},
+	    {"token-file", required_argument, NULL, 'T'},
+	    {"header-timeout", required_argument, NULL, 'H'},
 	    {"rate", required_argument, NULL, 'r'},
 	    {"max-conns", required_argument, NULL, 'c'},
 	    {"idle-timeout", required_argument, NULL, 'i'},
@@ -74,8 +122,13 @@ int cmd_serve(int argc, char **argv)
 	};
 	struct ctl_serve_opts o = {.rate = 10, .out = stdout};
 	struct ctl_serve_report rep;
+	static char token[TOKEN_MAX + 2];
+	const char *env = getenv("RINGLINE_TOKEN");
 	char *end;
 	int c;
+
+	if (env && *env)
+		o.http.token = env; /* the options below take precedence */
 
 	optind = 1;
 	while ((c = cli_getopt(argc, argv, opts, "serve")) != -1) {
@@ -89,6 +142,15 @@ int cmd_serve(int argc, char **argv)
 				return EXIT_USAGE;
 			}
 			o.http.token = optarg;
+			break;
+		case 'T':
+			if (read_token(optarg, token, sizeof(token)))
+				return EXIT_USAGE;
+			o.http.token = token;
+			break;
+		case 'H':
+			if (parse_uint("--header-timeout", optarg, &o.http.header_timeout_ms))
+				return EXIT_USAGE;
 			break;
 		case 'r':
 			o.rate = strtod(optarg, &end);

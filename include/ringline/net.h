@@ -5,10 +5,11 @@
  * TCP and Unix-domain listeners accept connections straight into the fixed-file table (multishot
  * accept, the connection region); connections read with multishot receive into a provided-buffer
  * ring and write through a send queue with one send in flight; a close is submitted only after
- * that queue drained. Each listener bounds its connections, their idle time and the input a
- * connection may hold. Every completion goes through the same loop as storage commands
- * (rl_engine_poll(), rl_engine_run()), which keeps waiting while a listener or connection is
- * active. Timers and fd watches are in ringline/timer.h (included here for older callers).
+ * that queue drained. Each listener bounds its connections, their idle time, the time input may
+ * wait unconsumed, and the input and output a connection may hold. Every completion goes through
+ * the same loop as storage commands (rl_engine_poll(), rl_engine_run()), which keeps waiting
+ * while a listener or connection is active. Timers and fd watches are in ringline/timer.h
+ * (included here for older callers).
  *
  * Everything belongs to the engine's thread. Memory (connection table, receive buffers, send
  * pool, input buffers) is allocated when the first listener is created, never per I/O.
@@ -42,10 +43,12 @@ struct rl_conn;
  *            with @len == 0 once the peer has finished sending (rl_conn_eof()), so the protocol
  *            can close when it has answered everything, and after rl_conn_resume() even when
  *            no input is left, so it can send what it waited for. Required.
- * @on_close: the connection is finished: closed by either side, idle too long, failed, or its
- *            listener or engine closed. @reason is 0, -ETIMEDOUT (idle), -ECANCELED (listener or
- *            engine closed) or -errno from the socket. @c must not be used after it returns.
- *            Optional.
+ * @on_close: the connection is finished: closed by either side, idle too long, failed, its
+ *            listener or engine closed, or evicted for a new connection. @reason is 0,
+ *            -ETIMEDOUT (the idle or header timeout), -ECANCELED (listener or engine closed),
+ *            -ECONNABORTED (evicted: see rl_conn_set_idle(); on_close runs at once then, before
+ *            the new connection's on_open) or -errno from the socket. @c must not be used after
+ *            it returns. Optional.
  */
 struct rl_conn_ops {
 	int (*on_open)(void *arg, struct rl_conn *c);
@@ -57,16 +60,25 @@ struct rl_conn_ops {
  * struct rl_listen_opts - rl_listen() options; zero fields take the defaults.
  * @opts_size:       sizeof(struct rl_listen_opts).
  * @backlog:         listen(2) backlog (default 128).
- * @max_conns:       connections open at once (default 64); one more is accepted and closed at
- *                   once, before any byte is read. Also bounded by the engine's connection
- *                   region of the fixed-file table.
+ * @max_conns:       connections open at once (default 64). At the limit, a new connection takes
+ *                   the place of the oldest idle one (rl_conn_set_idle()); when there is none it
+ *                   is accepted and closed at once, before any byte is read. Also bounded by
+ *                   the engine's connection region of the fixed-file table.
  * @idle_timeout_ms: close a connection that neither received nor sent a byte for this long
  *                   (default 60000).
  * @max_request:     input bytes a connection may hold unconsumed (default 8192).
  * @max_send_queue:  bytes queued for sending per connection, beyond which rl_conn_send() refuses
- *                   more (default 1 MiB); a connection with an empty queue may always queue one
- *                   message as large as the free send pool.
+ *                   more; a connection with an empty queue may always queue one message as
+ *                   large as the free send pool. Default: a share of the engine's send pool,
+ *                   @net_send_pool / max(4, @max_conns), between 2 chunks (32 KiB) and 1 MiB,
+ *                   so clients that never read cannot fill the pool for the others (it was
+ *                   1 MiB whatever the pool before issue 18).
  * @flags:           RL_LISTEN_* bits (default 0).
+ * @header_timeout_ms: close a connection whose input has waited unconsumed for this long (the
+ *                   time starts when input arrives with none held, and again each time on_data
+ *                   consumes some): a client that sends part of a request and stalls, or one
+ *                   whose requests wait behind replies it does not read. on_close gets
+ *                   -ETIMEDOUT. Default 0: none (only the idle timeout).
  */
 struct rl_listen_opts {
 	size_t opts_size;
@@ -76,6 +88,7 @@ struct rl_listen_opts {
 	unsigned max_request;
 	size_t max_send_queue;
 	unsigned flags;
+	unsigned header_timeout_ms;
 };
 
 /*
@@ -152,6 +165,18 @@ RL_EXPORT void rl_conn_abort(struct rl_conn *c);
  */
 RL_EXPORT void rl_conn_resume(struct rl_conn *c);
 
+/**
+ * rl_conn_set_idle() - whether @c is between requests (@idle non-zero) or has one in progress.
+ * At its listener's connection limit, a new connection takes the place of the oldest idle
+ * connection that also holds no unconsumed input and has nothing queued to send (as a web
+ * server reuses idle keep-alive connections): that one is closed at once, its on_close running
+ * with -ECONNABORTED. A protocol that never calls this keeps the old rule: at the limit, new
+ * connections are refused. "Oldest" is the time it became idle: marking an idle connection idle
+ * again keeps its place. A connection leaving the OPEN state is no longer idle.
+ * Context: the engine's thread, from a callback or not; O(1).
+ */
+RL_EXPORT void rl_conn_set_idle(struct rl_conn *c, int idle);
+
 /* rl_conn_eof() - the peer finished sending (it may still read). */
 RL_EXPORT int rl_conn_eof(const struct rl_conn *c);
 
@@ -166,7 +191,8 @@ RL_EXPORT struct rl_listener *rl_conn_listener(const struct rl_conn *c);
  * struct rl_net_stats - socket counters of an engine (all zero before the first listener).
  * @listeners, @conns:   open now.
  * @accepted:    connections accepted (including refused ones).
- * @refused:     connections closed at once because their listener was at @max_conns.
+ * @refused:     connections closed at once because their listener was at @max_conns and had
+ *               no idle connection to evict.
  * @idle_closed: connections closed by the idle timeout.
  * @bytes_in, @bytes_out: bytes received and sent.
  * @send_queued: bytes waiting in send queues now; @send_pool: the pool's size in bytes.
@@ -174,6 +200,8 @@ RL_EXPORT struct rl_listener *rl_conn_listener(const struct rl_conn *c);
  * @enobufs:     multishot receives that ended because the buffer ring was empty (each is
  *               re-armed once buffers have been given back).
  * @stale:       socket completions whose connection had been closed and reused.
+ * @evicted:     idle connections closed to make room for a new one (rl_conn_set_idle()).
+ * @header_timeouts: connections closed because input waited unconsumed past the header timeout.
  */
 struct rl_net_stats {
 	unsigned listeners;
@@ -189,6 +217,8 @@ struct rl_net_stats {
 	unsigned bufs;
 	uint64_t enobufs;
 	uint64_t stale;
+	uint64_t evicted;
+	uint64_t header_timeouts;
 };
 
 /* rl_net_stats() - fill @st. */

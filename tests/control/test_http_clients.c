@@ -236,11 +236,14 @@ Test(http_clients, client_that_never_reads)
 	cr_assert(j.done);
 	cr_assert_gt(x.got, 10, "sent %d requests", x.got);
 	/*
-	 * Its queue filled up to the limit (1 MiB by default) and no further; the figure is the
-	 * engine's total, so the other connection's small replies may add a little.
+	 * Its queue filled up to its share of the pool (pool / max_conns by default) and no
+	 * further; the figure is the engine's total, so the other connection's small replies may
+	 * add a little.
 	 */
-	cr_assert_geq(peak, 512u << 10, "send queues peaked at %zu bytes", peak);
-	cr_assert_leq(peak, (1u << 20) + (64u << 10), "send queues peaked at %zu bytes", peak);
+	cr_assert_geq(peak, ns.send_pool / CTL_HTTP_MAX_CONNS / 2, "send queues peaked at %zu",
+		      peak);
+	cr_assert_leq(peak, ns.send_pool / CTL_HTTP_MAX_CONNS + (64u << 10),
+		      "send queues peaked at %zu bytes", peak);
 	cr_assert(x.closed, "the stuck connection was closed");
 	rl_net_stats(s.e, &ns);
 	cr_assert_geq(ns.idle_closed, 1);
@@ -249,6 +252,10 @@ Test(http_clients, client_that_never_reads)
 
 /* ---- more connections than the limit ------------------------------------------------------- */
 
+/*
+ * Four connections with a request in progress (half a request each) fill the limit: a fifth is
+ * closed without an answer, since none of them is between requests.
+ */
 static void too_many(struct srv *s, void *arg)
 {
 	struct scene *x = arg;
@@ -261,11 +268,17 @@ static void too_many(struct srv *s, void *arg)
 		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
 			x->got++;
 		resp_free(&x->r);
+		send_all(fds[i], req, 10); /* the next request, begun */
 	}
+	usleep(50000);
 	fds[4] = dial(s->addr);
 	send_all(fds[4], req, sizeof(req) - 1);
 	x->closed = server_closed(fds[4]);
 	close(fds[4]);
+	send_all(fds[0], req + 10, sizeof(req) - 11); /* the rest of fds[0]'s request */
+	if (!read_resp(fds[0], &x->r) && x->r.status == 200)
+		x->got++;
+	resp_free(&x->r);
 	/* The kept ones still work, and a slot freed is a slot usable. */
 	send_all(fds[0], req, sizeof(req) - 1);
 	if (!read_resp(fds[0], &x->r) && x->r.status == 200)
@@ -285,10 +298,63 @@ Test(http_clients, more_connections_than_the_limit)
 
 	start(&s, 4, 0);
 	with_client(&s, too_many, &x);
-	cr_assert_eq(x.got, 5);
+	cr_assert_eq(x.got, 6);
 	cr_assert(x.closed, "the fifth connection was closed without an answer");
 	rl_net_stats(s.e, &ns);
 	cr_assert_geq(ns.refused, 1);
+	finish(&s, &x);
+}
+
+/*
+ * Four keep-alive connections between requests fill the limit: a fifth takes the place of the
+ * oldest of them (as a web server reuses idle keep-alive connections) and is answered.
+ */
+static void idle_gives_way(struct srv *s, void *arg)
+{
+	struct scene *x = arg;
+	static const char req[] = "GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n";
+	int fds[5];
+
+	for (int i = 0; i < 4; i++) {
+		fds[i] = dial(s->addr);
+		send_all(fds[i], req, sizeof(req) - 1);
+		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
+			x->got++;
+		resp_free(&x->r);
+		usleep(10000); /* fds[0] is the oldest idle one */
+	}
+	fds[4] = dial(s->addr);
+	send_all(fds[4], req, sizeof(req) - 1);
+	if (!read_resp(fds[4], &x->r) && x->r.status == 200)
+		x->got++;
+	resp_free(&x->r);
+	x->closed = server_closed(fds[0]);
+	/* The three others were kept. */
+	for (int i = 1; i < 4; i++) {
+		send_all(fds[i], req, sizeof(req) - 1);
+		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
+			x->got++;
+		resp_free(&x->r);
+	}
+	for (int i = 0; i < 5; i++)
+		close(fds[i]);
+	usleep(50000);
+	x->serving = still_serving(s->addr);
+}
+
+Test(http_clients, an_idle_connection_makes_room_at_the_limit)
+{
+	struct srv s;
+	struct scene x = {0};
+	struct rl_net_stats ns;
+
+	start(&s, 4, 0);
+	with_client(&s, idle_gives_way, &x);
+	cr_assert_eq(x.got, 8, "%d answers of 200", x.got);
+	cr_assert(x.closed, "the oldest idle connection was closed for the fifth");
+	rl_net_stats(s.e, &ns);
+	cr_assert_geq(ns.evicted, 1);
+	cr_assert_eq(ns.refused, 0);
 	finish(&s, &x);
 }
 
