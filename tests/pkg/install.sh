@@ -110,6 +110,8 @@ fi
 if in_root "command -v systemd-analyze" >/dev/null; then
 	check "systemd-analyze verify ringline-serve@ng0n1.service (ExecStart, man page)" "
 		systemd-analyze verify /usr/lib/systemd/system/ringline-serve@ng0n1.service"
+	check "systemd-analyze verify ringline-nbd@ng0n1.service (ExecStart, man page)" "
+		systemd-analyze verify /usr/lib/systemd/system/ringline-nbd@ng0n1.service"
 else
 	echo "skip: systemd-analyze verify: systemd-analyze is not installed"
 fi
