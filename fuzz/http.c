@@ -302,6 +302,7 @@ static size_t check_response(int k, struct peer *p)
 	char line[64], ctype[64];
 	size_t vlen, clen, total;
 	int code, n, reason;
+	bool head;
 	char *end;
 
 	if (!hend) {
@@ -319,9 +320,19 @@ static size_t check_response(int k, struct peer *p)
 	FUZZ_CHECK(n == 1, "peer %d: %d Content-Length headers in a %d", k, n, code);
 	clen = strtoul(v, &end, 10);
 	FUZZ_CHECK(end == v + vlen && vlen, "peer %d: Content-Length %.*s", k, (int)vlen, v);
-	total = (size_t)(hend + 4 - b) + clen;
+	/* A HEAD is answered with GET's headers, Content-Length too, and no body. */
+	head = code != 400 && code != 413 && code != 431 && p->nresps < p->nreqs &&
+	       p->reqs[p->nresps].method == HTTP_HEAD;
+	total = (size_t)(hend + 4 - b) + (head ? 0 : clen);
 	if (p->len < total)
 		return 0;
+	if (head) {
+		v = header(b, hend, "Connection", &n, &vlen);
+		p->said_close = v && vlen == 5 && !strncasecmp(v, "close", 5);
+		seen[code_index(code)]++;
+		p->nresps++;
+		return total;
+	}
 	body = hend + 4;
 	v = header(b, hend, "Content-Type", &n, &vlen);
 	FUZZ_CHECK(n == 1, "peer %d: %d Content-Type headers in a %d", k, n, code);
