@@ -106,6 +106,33 @@ static void title(char *out, size_t n, const struct params *p, const char *how, 
 		 qd);
 }
 
+/*
+ * One run's or one sweep's set-up on PATH: the output files checked, the job, its target, the
+ * HTTP service if asked, the buffers. *@j is NULL when the job could not be made.
+ */
+static int setup_one(const struct params *p, const struct job_opts *o, struct job **j,
+		     struct rl_target **t, struct ctl_http **http)
+{
+	int status = check_outputs(p);
+
+	*j = NULL;
+	if (!status)
+		status = job_create(p, o, j);
+	if (status)
+		return status;
+	status = job_open(*j, p->path,
+			  target_flags(p) | (p->passthrough ? RL_TARGET_PASSTHROUGH : 0) |
+			      (p->poll ? RL_TARGET_POLLED : 0),
+			  t);
+	if (status == EXIT_IO)
+		job_open_error(*j, p->path);
+	if (!status)
+		status = start_http(*j, p, http);
+	if (!status)
+		status = job_buffers(*j);
+	return status;
+}
+
 int lab_single(const struct params *p)
 {
 	struct job_opts o = {.max_qd = p->qd, .iopoll = p->poll};
@@ -118,22 +145,9 @@ int lab_single(const struct params *p)
 	double secs;
 	int status;
 
-	status = check_outputs(p);
-	if (status)
+	status = setup_one(p, &o, &j, &t, &http);
+	if (!j)
 		return status;
-	status = job_create(p, &o, &j);
-	if (status)
-		return status;
-	status = job_open(j, p->path,
-			  target_flags(p) | (p->passthrough ? RL_TARGET_PASSTHROUGH : 0) |
-			      (p->poll ? RL_TARGET_POLLED : 0),
-			  &t);
-	if (status == EXIT_IO)
-		job_open_error(j, p->path);
-	if (!status)
-		status = start_http(j, p, &http);
-	if (!status)
-		status = job_buffers(j);
 	if (status)
 		goto out;
 	run.polled = p->poll;
@@ -169,22 +183,9 @@ int lab_sweep(const struct params *p)
 	char what[96], qd[32], ttl[256];
 	int status;
 
-	status = check_outputs(p);
-	if (status)
+	status = setup_one(p, &o, &j, &t, &http);
+	if (!j)
 		return status;
-	status = job_create(p, &o, &j);
-	if (status)
-		return status;
-	status = job_open(j, p->path,
-			  target_flags(p) | (p->passthrough ? RL_TARGET_PASSTHROUGH : 0) |
-			      (p->poll ? RL_TARGET_POLLED : 0),
-			  &t);
-	if (status == EXIT_IO)
-		job_open_error(j, p->path);
-	if (!status)
-		status = start_http(j, p, &http);
-	if (!status)
-		status = job_buffers(j);
 	if (status)
 		goto out;
 	for (unsigned i = 0; i < p->ndepths; i++) {
