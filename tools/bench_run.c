@@ -92,7 +92,7 @@ int job_create(const struct params *p, const struct job_opts *o, struct job **ou
 	j->max_qd = o->max_qd;
 	j->mem_align = o->mem_align > 4096 ? o->mem_align : 4096;
 	j->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
-	j->progress = !p->json && isatty(STDOUT_FILENO);
+	j->progress = !p->json && !o->quiet && isatty(STDOUT_FILENO);
 	rl_engine_opts_init(&eo);
 	eo.max_inflight = SLAB_CAPACITY;
 	eo.reg_buffers = p->fixedbufs ? o->max_qd : 0; /* one per slot, see job_buffers() */
