@@ -9,6 +9,12 @@
 # for the same cores, so the scaling is reported beside t/io_uring's, not judged. The tools run
 # interleaved, in a rotating order; only ratios within one run mean anything.
 #
+# On a shared machine a second thread often has no idle core to run on, whatever the tool. So
+# each run is also measured in I/Os per CPU-second (IOPS over the CPUs the process kept busy:
+# perf stat's task-clock over the elapsed time, all threads). If 2 threads do as many I/Os per
+# CPU-second as 1, nothing the threads share slows them: the IOPS then scale with the cores
+# they get. Those ratios (".../cpu") are printed after the IOPS ones.
+#
 # Usage: bench/threads.sh
 # Env:   SECONDS   run time per tool and round (default 5, at least 2)
 #        ROUNDS    rounds (default 3)
@@ -43,33 +49,64 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 
 # t/io_uring prints one IOPS line a second for all its threads together.
+# measured LOG COMMAND...: run COMMAND under perf stat; leave its CPUs busy (task-clock over
+# elapsed time) in LOG.cpus.
+measured() {
+	local log=$1 t0 t1
+	shift
+	t0=$(date +%s.%N)
+	perf stat -x, -e task-clock -o "$log.perf" -- "$@" || return
+	t1=$(date +%s.%N)
+	awk -F, -v t0="$t0" -v t1="$t1" '$3 == "task-clock" { print $1 / 1e3 / (t1 - t0) }' \
+		"$log.perf" >"$log.cpus"
+}
+
+# per_cpu TOOL IOPS LOG: append IOPS per busy CPU to $work/TOOL.percpu; print IOPS.
+per_cpu() {
+	awk -v iops="$2" '{ print iops / $1 }' "$3.cpus" >>"$work/$1.percpu"
+	echo "$2"
+}
+
 tio() {
-	local n=$1 log=$2
+	local nthreads=$1 name=$2 log=$work/$2.log iops
 	shift 2
 	# -r N stops during second N without reporting it: ask for one more.
-	taskset -c "$cpus" "$t_io_uring" "$@" -n"$n" -r $((runtime + 1)) "$target_file" \
-		>"$log" 2>&1 || return
-	t_io_uring_iops "$log"
+	measured "$log" taskset -c "$cpus" "$t_io_uring" "$@" -n"$nthreads" -r $((runtime + 1)) \
+		"$target_file" >"$log" 2>&1 || return
+	iops=$(t_io_uring_iops "$log") || return
+	per_cpu "$name" "$iops" "$log"
 }
 
 rl() {
-	local n=$1 log=$2
+	local nthreads=$1 name=$2 log=$work/$2.log iops
 	shift 2
 	# --ramp 1: t/io_uring's first second is not counted, nor is this.
-	"$ringline" bench "$@" --threads "$n" --cpus "$cpus" --ramp 1 --time "$runtime" --json \
-		>"$log" 2>"$log.err" || return
-	ringline_iops "$log"
+	measured "$log" "$ringline" bench "$@" --threads "$nthreads" --cpus "$cpus" --ramp 1 \
+		--time "$runtime" --json >"$log" 2>"$log.err" || return
+	iops=$(ringline_iops "$log") || return
+	per_cpu "$name" "$iops" "$log"
 }
 
-run_nop_tio1() { tio 1 "$work/nop_tio1.log" -N1 -d128 -s32 -c32 -X1; }
-run_nop_tio2() { tio 2 "$work/nop_tio2.log" -N1 -d128 -s32 -c32 -X1; }
-run_nop_rl1() { rl 1 "$work/nop_rl1.log" --nop --qd 128 --batch 32; }
-run_nop_rl2() { rl 2 "$work/nop_rl2.log" --nop --qd 128 --batch 32; }
+run_nop_tio1() { tio 1 nop_tio1 -N1 -d128 -s32 -c32 -X1; }
+run_nop_tio2() { tio 2 nop_tio2 -N1 -d128 -s32 -c32 -X1; }
+run_nop_rl1() { rl 1 nop_rl1 --nop --qd 128 --batch 32; }
+run_nop_rl2() { rl 2 nop_rl2 --nop --qd 128 --batch 32; }
 tmpfs_tio=(-p0 -B1 -F1 -X1 -O1 -R1 -s8 -c8 -d32 -b4096)
-run_tmpfs_tio1() { tio 1 "$work/tmpfs_tio1.log" "${tmpfs_tio[@]}"; }
-run_tmpfs_tio2() { tio 2 "$work/tmpfs_tio2.log" "${tmpfs_tio[@]}"; }
-run_tmpfs_rl1() { rl 1 "$work/tmpfs_rl1.log" "$target_file" --rw randread --bs 4096 --qd 32; }
-run_tmpfs_rl2() { rl 2 "$work/tmpfs_rl2.log" "$target_file" --rw randread --bs 4096 --qd 32; }
+run_tmpfs_tio1() { tio 1 tmpfs_tio1 "${tmpfs_tio[@]}"; }
+run_tmpfs_tio2() { tio 2 tmpfs_tio2 "${tmpfs_tio[@]}"; }
+run_tmpfs_rl1() { rl 1 tmpfs_rl1 "$target_file" --rw randread --bs 4096 --qd 32; }
+run_tmpfs_rl2() { rl 2 tmpfs_rl2 "$target_file" --rw randread --bs 4096 --qd 32; }
+
+# IOPS per busy CPU of TOOL, as bench_rounds keeps IOPS, under the name TOOL/cpu.
+load_per_cpu() {
+	local tool
+	for tool in "$@"; do
+		bench_results[$tool/cpu]=$(tr '\n' ' ' <"$work/$tool.percpu")
+		# shellcheck disable=SC2086 # word-split the list of per-round values
+		bench_median[$tool/cpu]=$(median ${bench_results[$tool/cpu]})
+		printf '%-16s %12.0f I/Os per CPU-second (median)\n' "$tool" "${bench_median[$tool/cpu]}"
+	done
+}
 
 echo "$(uname -r), $(nproc) CPUs, $t_io_uring, $ringline, CPUs $cpus"
 for mode in $modes; do
@@ -92,5 +129,8 @@ for mode in $modes; do
 	fi
 	bench_ratio "${mode}_tio2" "${mode}_tio1"
 	bench_ratio "${mode}_rl2" "${mode}_tio2"
+	load_per_cpu "${mode}_rl1" "${mode}_rl2" "${mode}_tio1" "${mode}_tio2"
+	bench_ratio "${mode}_rl2/cpu" "${mode}_rl1/cpu"
+	bench_ratio "${mode}_tio2/cpu" "${mode}_tio1/cpu"
 	echo
 done
