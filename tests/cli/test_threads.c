@@ -114,8 +114,7 @@ static int64_t add_buckets(struct json_object *run, int64_t *lo, int64_t *cnt, s
  * sum of that bucket in every thread, min/max the extremes of theirs, the mean their weighted
  * mean. Return the threads[] array.
  */
-static struct json_object *check_total(struct json_object *o, unsigned nthreads,
-				       int64_t ops_each)
+static struct json_object *check_total(struct json_object *o, unsigned nthreads, int64_t ops_each)
 {
 	static int64_t tlo[MAXB], tcnt[MAXB], slo[MAXB], scnt[MAXB];
 	struct json_object *th = get(o, "threads");
@@ -156,8 +155,8 @@ static struct json_object *check_total(struct json_object *o, unsigned nthreads,
 	}
 	cr_assert_eq(get_int(get(o, "lat_ns"), "min"), min);
 	cr_assert_eq(get_int(get(o, "lat_ns"), "max"), max);
-	cr_assert_float_eq(json_object_get_double(get(get(o, "lat_ns"), "mean")), wsum / ops,
-			   1.0, "mean");
+	cr_assert_float_eq(json_object_get_double(get(get(o, "lat_ns"), "mean")), wsum / ops, 1.0,
+			   "mean");
 	return th;
 }
 
