@@ -2,6 +2,7 @@
 /* Submission and the completion loop: one CQE loop dispatches on the tag in user_data. */
 #include <errno.h>
 
+#include "hist.h"
 #include "internal.h"
 
 struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring)
@@ -77,7 +78,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	lat = 0;
 	if (!e->no_latency) {
 		lat = now > c->t_submit ? now - c->t_submit : 0;
-		rl_hist_record(st->lat, lat);
+		rl__hist_record(st->lat, lat);
 	}
 	c->target->inflight--;
 	e->pinflight -= c->polled;
