@@ -80,7 +80,7 @@ uint64_t rl_hist_max(const struct rl_hist *h)
 
 double rl_hist_mean(const struct rl_hist *h)
 {
-	return h->count ? h->sum / (double)h->count : 0.0;
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
 }
 
 uint64_t rl_hist_percentile(const struct rl_hist *h, double p)

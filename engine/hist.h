@@ -20,7 +20,7 @@ struct rl_hist {
 	uint64_t count;
 	uint64_t min;
 	uint64_t max;
-	double sum;
+	uint64_t sum; /* ns: 584 years before it wraps; an integer add per record */
 	uint64_t b[RL__HIST_NBUCKETS];
 };
 
@@ -44,7 +44,7 @@ static inline void rl__hist_record(struct rl_hist *h, uint64_t v)
 	if (v > h->max)
 		h->max = v;
 	h->count++;
-	h->sum += (double)v;
+	h->sum += v;
 	h->b[rl__hist_bucket(v)]++;
 }
 
