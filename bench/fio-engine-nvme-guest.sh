@@ -66,9 +66,13 @@ run_fio() {
 echo "guest $(uname -r), $(fio --version), $dev, engine $engine"
 echo "${runtime}s x ${rounds} rounds per set; sets: $sets"
 summary=()
-for P in 0 $([ "$poll" = 1 ] && echo 1); do
+passes=0
+[ "$poll" != 1 ] || passes="0 1"
+for P in $passes; do
 	for set in $sets; do
-		name=$set$([ "$P" = 1 ] && echo _polled)
+		# (an assignment from a failing $(...) would end the script under set -e)
+		name=$set
+		[ "$P" = 0 ] || name=${set}_polled
 		eval "run_${name}_ringline() { run_fio ${name}_ringline env LD_LIBRARY_PATH=\$(dirname \"\$engine\") fio --ioengine=ringline; }"
 		eval "run_${name}_io_uring_cmd() { run_fio ${name}_io_uring_cmd fio --ioengine=io_uring_cmd --cmd_type=nvme; }"
 		echo
