@@ -94,7 +94,7 @@ static void usage(FILE *out, const char *cmd)
 		"                 slowest[{lat_ns, offset, len, op, at_s}] with --slowest;\n"
 		"                 --compare gives paths[] and a --qd list sweep[] of such runs;\n"
 		"                 with --threads or PATH,PATH the fields are the total's and\n"
-		"                 threads[{thread, cpu, target, ...}] holds each thread's\n"
+		"                 threads[{thread, cpu, target, ...}] holds each thread's run\n"
 		"  -h, --help     show this text\n"
 		"\n"
 		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
