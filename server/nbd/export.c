@@ -23,6 +23,7 @@ static void defaults(struct nbd_opts *o)
 	if (o->pool_bytes < NBD_MAX_PAYLOAD)
 		o->pool_bytes = NBD_MAX_PAYLOAD;
 	o->handshake_ms = o->handshake_ms ? o->handshake_ms : 10000;
+	o->request_ms = o->request_ms ? o->request_ms : 30000;
 }
 
 void nbd_engine_opts(const struct nbd_opts *uo, struct rl_engine_opts *eo)
@@ -144,6 +145,7 @@ int nbd_server_start(struct rl_engine *e, struct rl_target *t, const struct nbd_
 	lo.max_request = 128u << 10;
 	lo.max_send_queue = 2u << 20;
 	lo.flags = listen_flags;
+	lo.header_timeout_ms = s->o.request_ms;
 	ret = rl_listen(e, s->o.listen, &lo, nbd__ops(), s, &s->l);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(e));

@@ -55,5 +55,8 @@ size_t nbd_server_metrics(void *arg, char *buf, size_t len)
 		"Connections closed by the handshake timeout.", st->timeouts);
 	n = one(buf, len, n, "ringline_nbd_stalls_total", "counter",
 		"Times a connection waited for a request slot or buffers.", st->stalls);
+	n = one(buf, len, n, "ringline_nbd_fua_commands_total", "counter",
+		"Device writes submitted with FUA (NVMe FUA bit, RWF_DSYNC) for FUA requests.",
+		st->fua_cmds);
 	return n;
 }

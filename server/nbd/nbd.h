@@ -27,6 +27,10 @@
  * @requests:      requests in flight per engine (default 256).
  * @pool_bytes:    data buffers per engine (default 64 MiB, at least the 32 MiB maximum payload).
  * @handshake_ms:  a connection still negotiating after this long is closed (default 10000).
+ * @request_ms:    a connection whose input waits unconsumed this long is closed (default
+ *                 30000): part of a request header or payload and then silence, or requests
+ *                 held back because the client does not read its replies (the socket layer's
+ *                 header timeout).
  */
 struct nbd_opts {
 	const char *listen;
@@ -38,6 +42,7 @@ struct nbd_opts {
 	unsigned requests;
 	size_t pool_bytes;
 	unsigned handshake_ms;
+	unsigned request_ms;
 };
 
 /* Largest READ or WRITE payload accepted: NBD_INFO_BLOCK_SIZE's maximum. */
@@ -62,6 +67,7 @@ enum nbd_stat_cmd {
  * @inflight:  requests admitted and not yet replied.
  * @bad_magic: connections closed for a bad magic; @timeouts: for a handshake timeout.
  * @stalls:    times a connection waited for a request slot or buffers.
+ * @fua_cmds:  device writes submitted with RL_IO_FUA (NBD_CMD_FLAG_FUA writes).
  */
 struct nbd_stats {
 	unsigned conns;
@@ -73,6 +79,7 @@ struct nbd_stats {
 	uint64_t bad_magic;
 	uint64_t timeouts;
 	uint64_t stalls;
+	uint64_t fua_cmds;
 };
 
 struct nbd_server;
@@ -118,6 +125,8 @@ size_t nbd_server_metrics(void *arg, char *buf, size_t len);
  * @threads: engines, one per thread (default 1).
  * @http:    serve /metrics (with the NBD counters) and /v1/status of engine 0 there, or NULL.
  * @out:     where "listening on ADDR" goes.
+ * @force:   a writable export opens a block device (or an NVMe namespace's) without
+ *           RL_TARGET_EXCL, even while it is mounted or held by another program.
  */
 struct nbd_run_opts {
 	struct nbd_opts nbd;
@@ -125,6 +134,7 @@ struct nbd_run_opts {
 	unsigned threads;
 	const char *http;
 	FILE *out;
+	bool force;
 };
 
 /* nbd_run() - serve until SIGTERM or SIGINT. Return: exit status (0, or 1 on an error). */

@@ -35,7 +35,7 @@ struct nbd_req {
 	uint16_t type, flags;
 	uint8_t stage;
 	uint8_t busy;	      /* on the server's busy list (command slab full) */
-	uint8_t flush_after;  /* FUA: a flush after the writes, before the reply */
+	uint8_t flush_after;  /* FUA without RL_IO_FUA: a flush after, before the reply */
 	uint8_t by_write;     /* WRITE_ZEROES done as writes of the zero buffer */
 	int err;	      /* NBD error of the reply, 0 for success */
 	uint32_t rx;	      /* payload bytes received */
@@ -105,7 +105,8 @@ struct nbd_server {
 	unsigned nstalled;
 	/* state */
 	bool zeroes_by_write;
-	bool dirty; /* writes completed since the last flush was submitted */
+	bool fua_by_flush; /* the target refused RL_IO_FUA: FUA writes get a flush */
+	bool dirty;	   /* writes completed since the last flush was submitted */
 	bool stopping, final_flush, closed, done;
 	uint64_t stop_started;
 	uint64_t tick_id;

@@ -50,7 +50,9 @@ void nbd__req_release(struct nbd_req *r)
 	nc->inflight--;
 	if (!nc->c && !nc->inflight)
 		nbd__conn_put(nc);
-	else
+	else if (nc->c && !nc->inflight && !nc->rx_req && !nc->skip)
+		rl_conn_set_idle(nc->c, 1); /* may be evicted for a new connection */
+	if (nc->c)
 		nbd__conn_maybe_close(nc);
 	if (s->nstalled)
 		nbd__wake_stalled(s);

@@ -48,6 +48,17 @@ static void on_stop(void *arg, int res, uint64_t result)
 	w->h = NULL;
 }
 
+/*
+ * A writable export claims a block device (or the NVMe namespace's) exclusively unless
+ * --force: the first engine does, and the others open it while the first holds the claim.
+ */
+static unsigned open_flags(const struct nbd_run_opts *o, unsigned index)
+{
+	if (o->nbd.read_only)
+		return RL_TARGET_RDONLY;
+	return o->force || index ? 0 : RL_TARGET_EXCL;
+}
+
 static int serve(struct worker *w)
 {
 	const struct nbd_run_opts *o = w->o;
@@ -63,7 +74,15 @@ static int serve(struct worker *w)
 			strerror(-ret));
 		return 1;
 	}
-	ret = rl_target_open(w->e, o->dev, no.read_only ? RL_TARGET_RDONLY : 0, &t);
+	ret = rl_target_open(w->e, o->dev, open_flags(o, w->index), &t);
+	if (ret == -EBUSY && (open_flags(o, w->index) & RL_TARGET_EXCL)) {
+		fprintf(stderr,
+			"ringline: nbd: %s: in use (a mounted file system, or another program "
+			"holds it): exporting it writable could corrupt it; --force exports it "
+			"anyway\n",
+			o->dev);
+		goto out;
+	}
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(w->e));
 		goto out;
