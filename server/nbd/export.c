@@ -92,6 +92,9 @@ static int prealloc(struct nbd_server *s)
 	s->zero_buf = rl_alloc_aligned(4096, NBD_CHUNK);
 	if (!s->conns || !s->reqs || !s->chunk_lists || !s->zero_buf)
 		return -ENOMEM;
+	for (int k = 0; k < NBD_STAT_CMDS; k++)
+		if (rl_hist_create(&s->lat[k]))
+			return -ENOMEM;
 	memset(s->zero_buf, 0, NBD_CHUNK);
 	s->zero_index = rl_engine_register_buffer(s->e, s->zero_buf, NBD_CHUNK);
 	for (unsigned i = s->nconns; i-- > 0;) {
@@ -185,6 +188,8 @@ void nbd_server_free(struct nbd_server *s)
 	free(s->conns);
 	free(s->reqs);
 	free(s->chunk_lists);
+	for (int k = 0; k < NBD_STAT_CMDS; k++)
+		rl_hist_destroy(s->lat[k]);
 	free(s);
 }
 

@@ -67,6 +67,8 @@ static void on_done(void *arg, int res, uint64_t result)
 
 	(void)result;
 	r->outstanding--;
+	if (failed)
+		nbd__count_dev_error(&s->st, res);
 	if (failed && r->type == NBD_CMD_WRITE_ZEROES && !r->by_write && zeroes_unsupported(s, res))
 		s->zeroes_by_write = true; /* redone as writes below, from its start */
 	else if (failed && r->type == NBD_CMD_TRIM && res == -EOPNOTSUPP)

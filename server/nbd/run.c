@@ -21,6 +21,7 @@
 
 struct worker {
 	const struct nbd_run_opts *o;
+	struct nbd_group *group;
 	unsigned index;
 	pthread_t th;
 	int efd;
@@ -88,13 +89,14 @@ static int serve(struct worker *w)
 		goto out;
 	}
 	no.listen = w->listen;
+	no.shared = &w->group->sh[w->index];
 	ret = nbd_server_start(w->e, t, &no, o->threads > 1 ? RL_LISTEN_REUSEPORT : 0, &w->s);
 	if (ret)
 		goto out;
 	snprintf(w->addr, sizeof(w->addr), "%s", nbd_server_address(w->s));
 	if (w->index == 0 && o->http) {
 		struct ctl_http_opts ho = {
-		    .listen = o->http, .metrics = nbd_server_metrics, .metrics_arg = w->s};
+		    .listen = o->http, .metrics = nbd_group_metrics, .metrics_arg = w->group};
 
 		ret = ctl_http_start(w->e, &ho, &w->h);
 		if (ret) {
@@ -154,15 +156,26 @@ int nbd_run(const struct nbd_run_opts *o)
 	struct timespec ts = {0, 200000000};
 	int status = 0, sig = 0;
 
-	if (!ws)
+	struct nbd_group group = {.n = n, .sh = calloc(n, sizeof(*group.sh))};
+	unsigned nshared = 0;
+
+	if (!ws || !group.sh || nbd_shared_init(&group.sum)) {
+		free(ws);
+		free(group.sh);
 		return 1;
+	}
+	while (nshared < n && !nbd_shared_init(&group.sh[nshared]))
+		nshared++;
+	if (nshared < n)
+		status = 1;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	/* Blocked before any thread starts, so only sigtimedwait() below sees them. */
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !status; i++) {
 		ws[i].o = o;
+		ws[i].group = &group;
 		ws[i].index = i;
 		ws[i].listen = i ? ws[0].addr : o->nbd.listen; /* port 0: every thread the same */
 		ws[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -206,6 +219,10 @@ int nbd_run(const struct nbd_run_opts *o)
 		fflush(o->out);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (unsigned i = 0; i < nshared; i++)
+		nbd_shared_fini(&group.sh[i]);
+	nbd_shared_fini(&group.sum);
+	free(group.sh);
 	free(ws);
 	return status;
 }

@@ -129,7 +129,7 @@ static bool admit(struct nbd_conn *nc, const char *h)
 	/* FUA: the write's own commands carry it; anything else is followed by a flush. */
 	r->flush_after =
 	    !err && (flags & NBD_CMD_FLAG_FUA) && (type != NBD_CMD_WRITE || s->fua_by_flush);
-	r->t0 = 0;
+	r->t0 = nbd__now();
 	if (type == NBD_CMD_WRITE) {
 		/* Refused writes still carry their payload: drop it, then reply the error. */
 		if (err && len) {
@@ -151,6 +151,9 @@ size_t nbd__transmit(struct nbd_conn *nc, const char *data, size_t len)
 {
 	struct nbd_server *s = nc->s;
 	size_t used = 0;
+
+	if (len)
+		nc->rx_at = nbd__now(); /* a payload in progress is timed from its last bytes */
 
 	while (!nc->closing) {
 		if (nc->skip) {
