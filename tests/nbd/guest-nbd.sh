@@ -70,7 +70,8 @@ fs_round_trip() {
 	local fua werr
 	fua=$(metric '^ringline_nbd_fua_commands_total ')
 	werr=$(metric '^ringline_errors_total\\{.*op="write"')
-	echo "FUA writes: $fua NVMe commands with the FUA bit, ${werr:-0} write errors"
+	echo "FUA writes: $fua NVMe commands with the FUA bit, ${werr:-0} write errors" |
+		tee "$work/fua"
 	[ "${fua:-0}" -gt 0 ] && [ "${werr:-0}" -eq 0 ] || return 1
 	local before after
 	before=$(trims)
@@ -83,6 +84,7 @@ fs_round_trip() {
 }
 check "nbd-client on /dev/ng0n1 by passthrough: mkfs, mount, files, fstrim, fsck clean" \
 	fs_round_trip
+cat "$work/fua" 2>/dev/null
 check "SIGTERM: the server exits 0" server_stop
 
 reread() {
