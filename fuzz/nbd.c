@@ -30,10 +30,10 @@
  * What must hold: every device command lies within the export, aligned to its block size,
  * within one buffer chunk (reads and writes: at most the command size; a registered buffer's
  * index is that chunk's), none that writes on a read-only export; the server's books balance
- * every 16 events and every 64 steps of the stop (requests free or held, buffer chunks free or held by a request, in-flight
- * counts by connection); after the stop every request and chunk is free, every command was
- * completed once, every registered buffer unregistered; and ASan, UBSan and LeakSanitizer stay
- * quiet.
+ * every 16 events and every 64 steps of the stop (requests free or held, buffer chunks free or held
+ * by a request, in-flight counts by connection); after the stop every request and chunk is free,
+ * every command was completed once, every registered buffer unregistered; and ASan, UBSan and
+ * LeakSanitizer stay quiet.
  */
 #include <errno.h>
 #include <string.h>
@@ -143,8 +143,10 @@ static void check_rw(const char *what, const void *buf, uint64_t len, uint64_t o
 		FUZZ_CHECK(len <= NBD_CHUNK && bi == s->zero_index, "write of the zero buffer");
 		return;
 	}
-	FUZZ_CHECK(p >= pool && p < pool + (size_t)s->pool.nchunks * NBD_CHUNK, "%s: buffer %p "
-		   "outside the pool", what, buf);
+	FUZZ_CHECK(p >= pool && p < pool + (size_t)s->pool.nchunks * NBD_CHUNK,
+		   "%s: buffer %p "
+		   "outside the pool",
+		   what, buf);
 	FUZZ_CHECK((size_t)(p - pool) % NBD_CHUNK + len <= NBD_CHUNK, "%s: crosses a chunk", what);
 	FUZZ_CHECK(bi == -1 || bi == s->pool.buf_index[(p - pool) / NBD_CHUNK],
 		   "%s: buffer index %d is not its chunk's", what, bi);
@@ -175,8 +177,8 @@ int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t
 	return queue((uint32_t)len, cb, arg);
 }
 
-int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
-			  int bi, rl_complete_fn cb, void *arg)
+int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, uint64_t off, int bi,
+			  rl_complete_fn cb, void *arg)
 {
 	(void)t;
 	FUZZ_CHECK(bi >= 0, "write_fixed with index %d", bi);
@@ -184,8 +186,8 @@ int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, ui
 	return queue((uint32_t)len, cb, arg);
 }
 
-int rl_target_write_flags(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
-			  int bi, unsigned flags, rl_complete_fn cb, void *arg)
+int rl_target_write_flags(struct rl_target *t, const void *buf, uint64_t len, uint64_t off, int bi,
+			  unsigned flags, rl_complete_fn cb, void *arg)
 {
 	(void)t;
 	FUZZ_CHECK(flags == RL_IO_FUA, "write flags 0x%x", flags);
@@ -262,10 +264,12 @@ static void check_books(void)
 		   chunks, s->pool.nfree, s->pool.nchunks);
 	for (unsigned i = 0; i < s->nconns; i++)
 		FUZZ_CHECK(!s->conns[i].c || s->conns[i].inflight == mine[i],
-			   "a connection counts %u requests, holds %u", s->conns[i].inflight, mine[i]);
+			   "a connection counts %u requests, holds %u", s->conns[i].inflight,
+			   mine[i]);
 }
 
-/* ---- the run ---------------------------------------------------------------------------------- */
+/* ---- the run ----------------------------------------------------------------------------------
+ */
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
