@@ -198,8 +198,7 @@ static void on_tick(void *arg, int res, uint64_t result)
 			rl_conn_abort(nc->c);
 		} else if (nc->c && !nc->closing && (nc->rx_req || nc->skip) &&
 			   now - nc->rx_at > req_limit) {
-			/* Part of a payload, then silence; the socket layer times partial headers.
-			 */
+			/* A payload stalled (the socket layer times partial headers) */
 			s->st.request_timeouts++;
 			nc->closing = 1;
 			rl_conn_abort(nc->c);
