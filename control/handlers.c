@@ -18,10 +18,14 @@ static void embedder_metrics(struct ctl_http *h)
 	size_t n = h->metrics(h->metrics_arg, small, sizeof(small));
 
 	if (n >= sizeof(small)) {
-		p = malloc(n + 1);
+		size_t room = n + 1;
+
+		p = malloc(room);
 		if (!p)
 			return;
-		n = h->metrics(h->metrics_arg, p, n + 1);
+		n = h->metrics(h->metrics_arg, p, room);
+		if (n >= room)
+			n = room - 1; /* it grew between the calls: never read past @p */
 	}
 	ctl__buf_put(&h->body, p, n);
 	if (p != small)

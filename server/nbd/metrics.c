@@ -231,7 +231,16 @@ size_t nbd_group_metrics(void *arg, char *buf, size_t len)
 {
 	struct nbd_group *g = arg;
 	struct nbd_shared *sum = &g->sum;
+	size_t n;
 
+	/*
+	 * A caller that had too little room asks again at once with enough: the same sums then,
+	 * so the text is the same length though the engines published in between.
+	 */
+	if (g->again) {
+		g->again = false;
+		return render(buf, len, &sum->st, sum->lat);
+	}
 	memset(&sum->st, 0, sizeof(sum->st));
 	for (int k = 0; k < NBD_STAT_CMDS; k++)
 		rl_hist_reset(sum->lat[k]);
@@ -244,5 +253,7 @@ size_t nbd_group_metrics(void *arg, char *buf, size_t len)
 			rl_hist_merge(sum->lat[k], sh->lat[k]);
 		pthread_mutex_unlock(&sh->lock);
 	}
-	return render(buf, len, &sum->st, sum->lat);
+	n = render(buf, len, &sum->st, sum->lat);
+	g->again = n >= len;
+	return n;
 }

@@ -123,12 +123,14 @@ void nbd_shared_fini(struct nbd_shared *sh);
 /**
  * struct nbd_group - the servers of several engines as one, for /metrics.
  * @n, @sh: their published counters.
- * @sum:    scratch histograms (nbd_shared_init() makes them).
+ * @sum:    the last sums (nbd_shared_init() makes its histograms).
+ * @again:  the last call had too little room: the next renders the same sums.
  */
 struct nbd_group {
 	unsigned n;
 	struct nbd_shared *sh;
 	struct nbd_shared sum;
+	bool again;
 };
 
 /*
