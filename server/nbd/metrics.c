@@ -5,6 +5,7 @@
  * published (struct nbd_shared) so the thread serving HTTP never reads another's live counters.
  */
 #include <errno.h>
+#include <json-c/json.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -196,8 +197,15 @@ void nbd_shared_fini(struct nbd_shared *sh)
 
 void nbd_server_publish(const struct nbd_server *s, struct nbd_shared *sh)
 {
+	struct rl_op_stats dev[RL_OP_COUNT];
+
+	for (int op = 0; op < RL_OP_COUNT; op++) {
+		rl_target_stats(s->t, (enum rl_op)op, &dev[op]);
+		dev[op].lat = NULL; /* the target's, this thread's */
+	}
 	pthread_mutex_lock(&sh->lock);
 	sh->st = s->st;
+	memcpy(sh->dev, dev, sizeof(dev));
 	for (int k = 0; k < NBD_STAT_CMDS; k++) {
 		rl_hist_reset(sh->lat[k]);
 		rl_hist_merge(sh->lat[k], s->lat[k]);
@@ -227,6 +235,31 @@ static void add(struct nbd_stats *a, const struct nbd_stats *b)
 		add_dev_error(a, b->dev_errors[i].code, b->dev_errors[i].count);
 }
 
+/* Sum what the group's servers published into @g->sum. */
+static void group_sum(struct nbd_group *g)
+{
+	struct nbd_shared *sum = &g->sum;
+
+	memset(&sum->st, 0, sizeof(sum->st));
+	memset(sum->dev, 0, sizeof(sum->dev));
+	for (int k = 0; k < NBD_STAT_CMDS; k++)
+		rl_hist_reset(sum->lat[k]);
+	for (unsigned i = 0; i < g->n; i++) {
+		struct nbd_shared *sh = &g->sh[i];
+
+		pthread_mutex_lock(&sh->lock);
+		add(&sum->st, &sh->st);
+		for (int k = 0; k < NBD_STAT_CMDS; k++)
+			rl_hist_merge(sum->lat[k], sh->lat[k]);
+		for (int op = 0; op < RL_OP_COUNT; op++) {
+			sum->dev[op].ops += sh->dev[op].ops;
+			sum->dev[op].bytes += sh->dev[op].bytes;
+			sum->dev[op].errors += sh->dev[op].errors;
+		}
+		pthread_mutex_unlock(&sh->lock);
+	}
+}
+
 size_t nbd_group_metrics(void *arg, char *buf, size_t len)
 {
 	struct nbd_group *g = arg;
@@ -241,19 +274,53 @@ size_t nbd_group_metrics(void *arg, char *buf, size_t len)
 		g->again = false;
 		return render(buf, len, &sum->st, sum->lat);
 	}
-	memset(&sum->st, 0, sizeof(sum->st));
-	for (int k = 0; k < NBD_STAT_CMDS; k++)
-		rl_hist_reset(sum->lat[k]);
-	for (unsigned i = 0; i < g->n; i++) {
-		struct nbd_shared *sh = &g->sh[i];
-
-		pthread_mutex_lock(&sh->lock);
-		add(&sum->st, &sh->st);
-		for (int k = 0; k < NBD_STAT_CMDS; k++)
-			rl_hist_merge(sum->lat[k], sh->lat[k]);
-		pthread_mutex_unlock(&sh->lock);
-	}
+	group_sum(g);
 	n = render(buf, len, &sum->st, sum->lat);
 	g->again = n >= len;
 	return n;
+}
+
+#define JINT(v) json_object_new_int64((int64_t)(v))
+
+struct json_object *nbd_group_status(void *arg)
+{
+	struct nbd_group *g = arg;
+	const struct nbd_stats *st = &g->sum.st;
+	struct json_object *o = json_object_new_object(), *reqs = json_object_new_object();
+	struct json_object *errs = json_object_new_object(), *dev = json_object_new_object();
+
+	group_sum(g);
+	g->again = false; /* a /metrics in two calls sums again */
+	json_object_object_add(o, "engines", JINT(g->n));
+	json_object_object_add(o, "connections", JINT(st->conns));
+	json_object_object_add(o, "handshakes", JINT(st->handshakes));
+	json_object_object_add(o, "inflight", JINT(st->inflight));
+	for (int k = 0; k < NBD_STAT_CMDS; k++) {
+		struct json_object *c = json_object_new_object();
+
+		json_object_object_add(c, "ops", JINT(st->ops[k]));
+		json_object_object_add(c, "bytes", JINT(st->bytes[k]));
+		json_object_object_add(c, "errors", JINT(st->errors[k]));
+		json_object_object_add(
+		    c, "p99_us",
+		    json_object_new_double(rl_hist_percentile(g->sum.lat[k], 99) / 1e3));
+		json_object_object_add(reqs, cmd_names[k], c);
+	}
+	json_object_object_add(o, "requests", reqs);
+	for (int k = 0; k < NBD_STAT_ERRS; k++)
+		json_object_object_add(errs, err_names[k], JINT(st->nbd_errors[k]));
+	json_object_object_add(o, "error_replies", errs);
+	for (int op = 0; op < RL_OP_COUNT; op++) {
+		struct json_object *d = json_object_new_object();
+		const struct rl_op_stats *ds = &g->sum.dev[op];
+
+		if (!ds->ops)
+			continue;
+		json_object_object_add(d, "ops", JINT(ds->ops));
+		json_object_object_add(d, "bytes", JINT(ds->bytes));
+		json_object_object_add(d, "errors", JINT(ds->errors));
+		json_object_object_add(dev, rl_op_name((enum rl_op)op), d);
+	}
+	json_object_object_add(o, "device", dev);
+	return o;
 }

@@ -28,7 +28,8 @@
  * @requests:      requests in flight per engine (default 256).
  * @pool_bytes:    data buffers per engine (default 64 MiB, at least the 32 MiB maximum payload).
  * @handshake_ms:  a connection still negotiating after this long is closed (default 10000).
- * @shared:        where the server publishes its counters for other threads, or NULL.
+ * @shared:        where the server publishes its counters and its target's for other
+ *                 threads, or NULL.
  * @request_ms:    a connection whose input waits unconsumed this long is closed (default
  *                 30000): part of a request header or payload and then silence, or requests
  *                 held back because the client does not read its replies (the socket layer's
@@ -114,6 +115,7 @@ struct nbd_shared {
 	pthread_mutex_t lock;
 	struct nbd_stats st;
 	struct rl_hist *lat[NBD_STAT_CMDS];
+	struct rl_op_stats dev[RL_OP_COUNT]; /* the target's counters (@lat NULL) */
 };
 
 /* nbd_shared_init() - an empty one. Return: 0 or -ENOMEM. nbd_shared_fini() frees it. */
@@ -138,6 +140,13 @@ struct nbd_group {
  * as Prometheus text, as nbd_server_metrics(); from any thread.
  */
 size_t nbd_group_metrics(void *arg, char *buf, size_t len);
+
+/*
+ * nbd_group_status() - the group's published counters summed, as the "server" object of
+ * /v1/status (struct ctl_http_opts' status; @arg a struct nbd_group): engines, connections,
+ * in-flight requests, requests by command, error replies by NBD error, device commands by op.
+ */
+struct json_object *nbd_group_status(void *arg);
 
 struct nbd_server;
 
@@ -183,8 +192,9 @@ size_t nbd_server_metrics(void *arg, char *buf, size_t len);
  * struct nbd_run_opts - the `ringline nbd` daemon.
  * @dev:     the file, block device or /dev/ngXnY to export.
  * @threads: engines, one per thread (default 1).
- * @http:    serve /metrics there, or NULL: the NBD counters and latency histograms of every
- *           engine summed; the device counters and /v1/status are those of engine 0's ring.
+ * @http:    serve /metrics and /v1/status there, or NULL: the NBD counters, latency histograms
+ *           and device commands of every engine summed ("server" in /v1/status); the rest
+ *           (the device's latency, ring, sockets) is engine 0's.
  * @out:     where "listening on ADDR" goes.
  * @force:   a writable export opens a block device (or an NVMe namespace's) without
  *           RL_TARGET_EXCL, even while it is mounted or held by another program.

@@ -95,8 +95,11 @@ static int serve(struct worker *w)
 		goto out;
 	snprintf(w->addr, sizeof(w->addr), "%s", nbd_server_address(w->s));
 	if (w->index == 0 && o->http) {
-		struct ctl_http_opts ho = {
-		    .listen = o->http, .metrics = nbd_group_metrics, .metrics_arg = w->group};
+		struct ctl_http_opts ho = {.listen = o->http,
+					   .metrics = nbd_group_metrics,
+					   .metrics_arg = w->group,
+					   .status = nbd_group_status,
+					   .status_arg = w->group};
 
 		ret = ctl_http_start(w->e, &ho, &w->h);
 		if (ret) {

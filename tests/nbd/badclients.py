@@ -6,6 +6,7 @@ reads its replies, a silent one), each of which must cost only its own connectio
 Usage: badclients.py HOST PORT SIZE CHECK...   (CHECK: a function name below without check_)
 Prints PASS/FAIL per check; exit status 1 if any failed.
 """
+import json
 import os
 import socket
 import struct
@@ -324,6 +325,23 @@ def check_metrics():
         time.sleep(0.1)
     assert not bad, f"metrics differ (got, want): {bad}"
     assert m['ringline_nbd_request_seconds_sum{cmd="read"}'] > 0
+    # /v1/status: "server" sums the same over the engines, and their device commands: one read
+    # or write command per 4 or 8 KiB request, one flush per FLUSH; refused ones none.
+    want = {("engines",): 2, ("requests", "read", "ops"): 64, ("requests", "write", "errors"): 16,
+            ("error_replies", "EINVAL"): 16, ("device", "read", "ops"): 48,
+            ("device", "read", "bytes"): 48 * 4096, ("device", "write", "ops"): 48,
+            ("device", "write", "bytes"): 16 * (2 * 8192 + 4096), ("device", "flush", "ops"): 16}
+    url = os.environ["NBD_METRICS_URL"].replace("/metrics", "/v1/status")
+    with urllib.request.urlopen(url, timeout=10) as r:
+        server = json.load(r)["server"]
+    got = {}
+    for path in want:
+        v = server
+        for key in path:
+            v = v.get(key, {}) if isinstance(v, dict) else None
+        got[path] = v
+    bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+    assert not bad, f"/v1/status server differs (got, want): {bad}"
     for s in conns:
         s.close()
 
