@@ -311,11 +311,12 @@ struct json_object *nbd_group_status(void *arg)
 		json_object_object_add(errs, err_names[k], JINT(st->nbd_errors[k]));
 	json_object_object_add(o, "error_replies", errs);
 	for (int op = 0; op < RL_OP_COUNT; op++) {
-		struct json_object *d = json_object_new_object();
 		const struct rl_op_stats *ds = &g->sum.dev[op];
+		struct json_object *d;
 
 		if (!ds->ops)
 			continue;
+		d = json_object_new_object();
 		json_object_object_add(d, "ops", JINT(ds->ops));
 		json_object_object_add(d, "bytes", JINT(ds->bytes));
 		json_object_object_add(d, "errors", JINT(ds->errors));
