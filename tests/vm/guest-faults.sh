@@ -48,23 +48,25 @@ check() { # check NAME COMMAND...: run a check, count and report it
 ctrl=/sys/class/nvme/nvme0
 pci=$(basename "$(readlink -f $ctrl/device)")
 now() { date +%s.%N; }
-reset_after() { # reset_after SECONDS: reset the controller in the background
+reset_after() { # reset_after SECONDS: reset the controller in the background (pid: rpid)
 	(
 		sleep "$1"
 		echo 1 >$ctrl/reset_controller && echo "reset at $(now)" >>"$work/events"
 	) &
+	rpid=$!
 }
 
 # run_bounded SECONDS LOG COMMAND...: run COMMAND with output to LOG; past SECONDS, show where
 # its processes wait (kernel stacks, io_uring state) and kill them: a hang is a failure to see.
 run_bounded() {
-	local limit=$1 log=$2 pid i rc
+	local limit=$1 log=$2 pid rc end
 	shift 2
 	"$@" >"$log" 2>&1 &
 	pid=$!
-	for ((i = 0; i < limit * 10; i++)); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
+	# by the clock: each sleep is a process start, which is slow under emulation
+	end=$((SECONDS + limit))
+	while ((SECONDS < end)) && kill -0 "$pid" 2>/dev/null; do
+		sleep 0.5
 	done
 	if kill -0 "$pid" 2>/dev/null; then
 		echo "HUNG after $limit s: $*" >>"$log"
@@ -115,7 +117,7 @@ bench_through_reset() { # bench_through_reset DEV
 	local rc=0
 	reset_after 3
 	run_bounded 200 "$work/bench.log" "$rl" bench --rw randrw --qd 32 --time 10 "$1" || rc=$?
-	wait
+	wait "$rpid"
 	bench_result "$work/bench.log" $rc
 }
 
@@ -189,7 +191,7 @@ fio_through_reset() {
 	} >"$work/reset.fio"
 	reset_after 4
 	(cd "$scratch" && run_bounded 240 "$work/fio.log" "${fio_env[@]}" fio "$work/reset.fio") || rc=$?
-	wait
+	wait "$rpid"
 	echo "  fio exit $rc"
 	fio_no_bad_data "$work/fio.log" $rc
 }
