@@ -351,7 +351,7 @@ rescan_opens() {
 	done
 	[ -n "$dev" ] || { echo "no namespace after the rescan"; ls /dev; return 1; }
 	echo "  after the rescan: $dev"
-	"$rl" read "$dev" 0 4096 | od -An -tx1 | head -n1
+	"$rl" read "$dev" 0 4096 >"$work/block" && [ "$(stat -c %s "$work/block")" = 4096 ]
 }
 
 check "removal under bench and fio: both exit non-zero within 5 s, naming it" removal
