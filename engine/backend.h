@@ -82,6 +82,8 @@ struct rl__op_stats {
 
 /* Count a failed completion of @st under @code (-errno, or an NVMe status SCT << 8 | SC). */
 void rl__count_error(struct rl__op_stats *st, int code);
+/* After a failed completion on @t: note whether its device was removed (rl_target_removed()). */
+void rl__target_check_removed(struct rl_target *t);
 
 /*
  * Common head of every target: the first member of the backend's malloc()ed object, which its
@@ -98,6 +100,7 @@ struct rl_target {
 	uint64_t fhandle; /* fixed-file handle */
 	uint32_t findex;  /* fixed-file table index */
 	unsigned inflight;
+	bool removed; /* rl_target_removed() */
 	struct rl__op_stats stats[RL_OP_COUNT];
 };
 

@@ -722,6 +722,12 @@ unsigned rl_target_inflight(const struct rl_target *t)
 	return t->nvme ? 1 : 0;
 }
 
+/* The NVMe fake has gone away: /v1/devices and /metrics render both states. */
+bool rl_target_removed(const struct rl_target *t)
+{
+	return t->nvme != NULL;
+}
+
 int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out)
 {
 	if ((unsigned)op >= RL_OP_COUNT)

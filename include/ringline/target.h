@@ -52,6 +52,16 @@ RL_EXPORT const char *rl_target_name(const struct rl_target *t);
 /* rl_target_inflight() - commands on this target whose callback has not run. */
 RL_EXPORT unsigned rl_target_inflight(const struct rl_target *t);
 
+/*
+ * rl_target_removed() - whether the device behind @t is gone (hot-unplugged, its PCI function
+ * removed, its namespace deleted). Noted when a command on @t fails and the device's node has
+ * left /sys/dev; from then on every command on @t fails. Close @t once rl_target_inflight() is
+ * 0: a device that comes back (a PCI rescan) is a new node to open. Never true for a regular
+ * file or a NOP target.
+ * Context: the engine's thread, like every call on @t.
+ */
+RL_EXPORT bool rl_target_removed(const struct rl_target *t);
+
 /* rl_target_stats() - counters of @op. Return: 0, or -EINVAL for an unknown op. */
 RL_EXPORT int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out);
 
