@@ -70,10 +70,8 @@ int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, ui
 int rl_target_write_flags(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
 			  int buf_index, unsigned flags, rl_complete_fn cb, void *arg)
 {
-	int ret = buf_index == RL__BUF_FIND ? 0 : rl__buf_check(t->e, buf_index, buf, len);
-
-	if (ret)
-		return ret;
+	if (buf_index != RL__BUF_FIND && !rl__buf_holds(t->e, buf_index, buf, len))
+		return rl__buf_refuse(t->e, buf_index, buf, len);
 	if (flags & ~RL_IO_FUA)
 		return rl__error(t->e, -EINVAL, "%s: unknown write flags 0x%x (RL_IO_FUA is 0x%x)",
 				 t->name, flags & ~RL_IO_FUA, RL_IO_FUA);
