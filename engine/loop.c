@@ -80,9 +80,11 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 
 	st = &c->target->stats[c->op];
 	st->ops++;
-	if (res < 0 || (c->res_status && res > 0))
+	if (res < 0 || (c->res_status && res > 0)) {
 		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
-	else
+		if (!c->target->removed)
+			rl__target_check_removed(c->target);
+	} else
 		st->bytes += c->res_status ? c->len : (uint64_t)res;
 	lat = 0;
 	if (!e->no_latency) {

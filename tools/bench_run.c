@@ -457,7 +457,10 @@ static void job_note_errors(struct job *j, struct lat_run *r)
 				 j->first_err == -EIO && !j->passthru
 				     ? "short transfer (past the end?)"
 				     : strerror(-j->first_err));
-		snprintf(r->failed, sizeof(r->failed), "%s", why);
+		if (rl_target_removed(j->t))
+			snprintf(r->failed, sizeof(r->failed), "the device was removed (%s)", why);
+		else
+			snprintf(r->failed, sizeof(r->failed), "%s", why);
 	}
 }
 
