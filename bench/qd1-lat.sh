@@ -104,8 +104,9 @@ run_t_io_uring() {
 
 # With latency tracking (-t1), for its p99 only; kept out of the mean.
 run_t_io_uring_t() {
-	"$t_io_uring" "${tio_opts[@]}" -t1 -T"$tsc" -r $((runtime + 1)) "$target_file" \
-		>"$work/t_io_uring_t.log" 2>&1 || return
+	# In $work: -T writes the rate to ./tsc-rate.
+	(cd "$work" && "$t_io_uring" "${tio_opts[@]}" -t1 -T"$tsc" -r $((runtime + 1)) \
+		"$target_file") >"$work/t_io_uring_t.log" 2>&1 || return
 	python3 -c '
 import re, sys
 t = open(sys.argv[1]).read()
