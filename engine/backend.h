@@ -25,6 +25,8 @@
  * @rw:         read (@write false) or write [@buf, @buf + @len) at @off with registered buffer
  *              @bi, or RL__BUF_FIND (regbuf.h).
  * @rwv:        vectored read or write; the iovecs live until the callback.
+ * @write_fua:  as @rw for a write that completes once on stable media (rl_target_write_flags()
+ *              with RL_IO_FUA); NULL where the backend has none (-EOPNOTSUPP).
  * @zeroes, @trim, @flush: write zeroes, deallocate, flush to stable media.
  * @close:      unregister, close and free the target; the engine has checked that nothing is
  *              in flight (or, in rl_engine_destroy(), reaped everything).
@@ -38,6 +40,8 @@ struct rl__target_ops {
 		  rl_complete_fn cb, void *arg);
 	int (*rwv)(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
 		   uint64_t off, rl_complete_fn cb, void *arg);
+	int (*write_fua)(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+			 rl_complete_fn cb, void *arg);
 	int (*zeroes)(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb,
 		      void *arg);
 	int (*trim)(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);

@@ -2,6 +2,7 @@
 /* Submission and the completion loop: one CQE loop dispatches on the tag in user_data. */
 #include <errno.h>
 
+#include "hist.h"
 #include "internal.h"
 
 struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring)
@@ -32,18 +33,11 @@ struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring
 	return sqe;
 }
 
-void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
-		  uint64_t now)
+/* Every CQE that is not a command's: timers, sockets, internal requests, stale ones. */
+static __attribute__((noinline)) void dispatch_other(struct rl_engine *e, uint64_t ud, int res,
+						     uint32_t flags, uint64_t now)
 {
-	struct rl__op_stats *st;
-	struct rl__cmd *c;
-	uint64_t lat;
-	rl_complete_fn fn;
-	void *arg;
-
 	switch (rl__ud_tag(ud)) {
-	case RL__TAG_CMD:
-		break;
 	case RL__TAG_IGNORE:
 		return;
 	case RL__TAG_TIMER:
@@ -60,6 +54,22 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		return;
 	default:
 		e->stale_cqes++;
+		return;
+	}
+}
+
+void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
+		  uint64_t now)
+{
+	struct rl__op_stats *st;
+	struct rl__cmd *c;
+	uint64_t lat;
+	rl_complete_fn fn;
+	void *arg;
+
+	/* Commands first: one comparison on the I/O path, the rest out of line. */
+	if (__builtin_expect(rl__ud_tag(ud) != RL__TAG_CMD, 0)) {
+		dispatch_other(e, ud, res, flags, now);
 		return;
 	}
 	c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
@@ -79,7 +89,7 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	lat = 0;
 	if (!e->no_latency) {
 		lat = now > c->t_submit ? now - c->t_submit : 0;
-		rl_hist_record(st->lat, lat);
+		rl__hist_record(st->lat, lat);
 	}
 	c->target->inflight--;
 	e->pinflight -= c->polled;
