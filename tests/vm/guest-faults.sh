@@ -340,9 +340,10 @@ rescan_opens() {
 	local i dev=
 	echo 1 >/sys/bus/pci/rescan || return 1
 	for ((i = 0; i < 300; i++)); do
-		for d in /dev/ng*n1; do
-			[ -c "$d" ] && [ "$(cat "/sys/block/nvme${d#/dev/ng}/queue/logical_block_size" 2>/dev/null)" ] &&
-				dev=$d
+		# The old nodes are gone; the new ones get new numbers while serve still holds the old
+		# namespaces (seen: nvme1, /dev/ng1n3 and /dev/ng1n4 under 6.1 and 6.12).
+		for d in /dev/ng*n*; do
+			[ -c "$d" ] && dev=$d
 		done
 		[ -n "$dev" ] && break
 		sleep 0.1

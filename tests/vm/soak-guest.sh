@@ -73,8 +73,8 @@ pids+=($!)
 metric() { awk -v k="$1" '$1 == k { print $2 }' "$work/m"; }
 lines() { [ -f "$1" ] && wc -l <"$1" || echo 0; }
 declare -a rss fds kslab kunrec
-printf '%4s %8s %4s %5s %6s %9s %11s %8s %9s %7s %6s\n' min rss_kib fds slab stale kslab_kib \
-	sunrec_kib bench_ok bench_fail scrapes resets
+printf '%4s %8s %4s %5s %6s %9s %11s %5s %5s %8s %9s %7s %6s\n' min rss_kib fds slab stale \
+	kslab_kib sunrec_kib conns unix bench_ok bench_fail scrapes resets
 for ((m = 1; m <= minutes; m++)); do
 	sleep $((m * 60 - SECONDS > 0 ? m * 60 - SECONDS : 0))
 	kill -0 "$spid" 2>/dev/null || { echo "serve died:"; cat "$work/serve.out"; exit 1; }
@@ -91,9 +91,13 @@ for ((m = 1; m <= minutes; m++)); do
 	ok=0 bad=0
 	[ -f "$work/bench.runs" ] && read -r ok bad < <(awk '{ if ($1 == 0) o++; else b++ }
 		END { print o + 0, b + 0 }' "$work/bench.runs")
-	printf '%4d %8d %4d %5s %6s %9d %11d %8d %9d %7s %6d\n' "$m" "${rss[m]}" "${fds[m]}" \
-		"$(metric ringline_slab_in_use)" "$(metric ringline_stale_cqes_total)" "${kslab[m]}" \
-		"${kunrec[m]}" "$ok" "$bad" "$(lines "$work/scrape.ok")/$(lines "$work/scrape.fail")" \
+	# serve's connections (in its fixed-file table, not in /proc/PID/fd) and the guest's Unix
+	# sockets: what the kernel's socket slab can be matched against
+	printf '%4d %8d %4d %5s %6s %9d %11d %5s %5d %8d %9d %7s %6d\n' "$m" "${rss[m]}" \
+		"${fds[m]}" "$(metric ringline_slab_in_use)" "$(metric ringline_stale_cqes_total)" \
+		"${kslab[m]}" "${kunrec[m]}" "$(metric ringline_connections)" \
+		$(($(wc -l </proc/net/unix) - 1)) "$ok" "$bad" \
+		"$(lines "$work/scrape.ok")/$(lines "$work/scrape.fail")" \
 		"$(lines "$work/resets")"
 done
 stale=$(metric ringline_stale_cqes_total)
@@ -103,7 +107,7 @@ echo "failed scrapes (s into the run): $(cat "$work/scrape.fail" 2>/dev/null | t
 mid=$((minutes / 2))
 echo "kernel slab caches that grew most over the second half (KiB):"
 awk 'NR == FNR { a[$1] = $2; next } { d = ($2 - a[$1]) / 1024; if (d > 64) printf "  %-24s %+8.0f\n", $1, d }' \
-	"$work/slab.mid" "$work/slab.end" | sort -k2 -nr | head -n 8
+	"$work/slab.mid" "$work/slab.end" | sort -k2 -gr | head -n 8
 fail=0
 # Growth without bound shows as growth over the second half; allow 512 KiB of RSS (allocator
 # slack), no fd, and 10% of the kernel's unreclaimable slab.
