@@ -424,7 +424,7 @@ int rl__nvme_submit_ext(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, co
 			uint64_t slba, uint32_t nlb, const struct rl__nvme_ext *x,
 			rl_complete_fn cb, void *arg)
 {
-	uint32_t len = buf ? nlb * d->block_bytes : 0;
+	uint32_t len = buf ? nlb * x->block_bytes : 0;
 	struct nvme_uring_cmd *cmd;
 	struct io_uring_sqe *sqe;
 	struct rl__cmd *c = begin(d, d->t.ring, op, len, cb, arg, &sqe);

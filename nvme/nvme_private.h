@@ -81,6 +81,7 @@ struct rl__nvme_ext {
 	uint32_t cdw15; /* LBATM << 16 | LBAT */
 	void *md;
 	uint32_t md_len;
+	uint32_t block_bytes; /* data buffer bytes a block: lba_size when PRACT strips the PI */
 };
 
 int rl__nvme_submit_ext(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,

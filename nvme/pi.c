@@ -195,6 +195,7 @@ static int to_ext(struct rl_nvme_dev *d, const struct rl_nvme_io *io, uint64_t s
 	uint64_t ref;
 
 	memset(x, 0, sizeof(*x));
+	x->block_bytes = d->block_bytes;
 	if (!io)
 		return 0;
 	if (io->size < sizeof(*io))
@@ -240,6 +241,10 @@ static int to_ext(struct rl_nvme_dev *d, const struct rl_nvme_io *io, uint64_t s
 	x->cdw15 = (uint32_t)io->apptag_mask << 16 | io->apptag;
 	x->md = io->md;
 	x->md_len = io->md_len;
+	/* PRACT with metadata that is only PI: the controller inserts or strips it, so on an
+	 * extended format the host's buffer holds the data alone. */
+	if ((io->flags & RL_NVME_IO_PRACT) && in->ms == in->pi_size)
+		x->block_bytes = in->lba_size;
 	return 0;
 }
 

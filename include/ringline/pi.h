@@ -62,8 +62,10 @@ struct rl_nvme_io {
  * rl_nvme_write()). Beyond their checks, refused with -EINVAL and a message before anything is
  * submitted: unknown flags, DEAC, PI flags on a namespace without PI, a metadata buffer on a
  * namespace without metadata or with extended LBAs, @md_len other than nlb * ms, @md not 4-byte
- * aligned. -EBUSY: reap and retry. @buf and @md stay valid until the callback. PI errors complete
- * with NVMe statuses RL_NVME_STATUS_GUARD_CHECK, _APPTAG_CHECK, _REFTAG_CHECK.
+ * aligned. -EBUSY: reap and retry. With PRACT on a format whose metadata is only PI, no metadata
+ * moves: on extended LBAs @buf then holds nlb * lba_size bytes of data alone. @buf and @md stay
+ * valid until the callback. PI errors complete with NVMe statuses RL_NVME_STATUS_GUARD_CHECK,
+ * _APPTAG_CHECK, _REFTAG_CHECK.
  */
 RL_EXPORT int rl_nvme_read_io(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb,
 			      const struct rl_nvme_io *io, rl_complete_fn cb, void *arg);

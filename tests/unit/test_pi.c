@@ -363,3 +363,22 @@ Test(pi_status, end_to_end_errors_are_named)
 			 "Reference Tag Check Error"),
 		  "%s", s);
 }
+
+Test(pi_cmd, pract_on_extended_lbas_moves_the_data_alone)
+{
+	struct rl_nvme_info in = {
+	    .lba_size = 4096, .ms = 8, .extended = true, .pi_type = 3, .pi_size = 8};
+	unsigned char *buf = rl_alloc_aligned(4096, 4 * 4104);
+	struct rl_nvme_io io = {.size = sizeof(io), .flags = RL_NVME_IO_PRACT};
+	struct done d = {0};
+	struct fake f;
+
+	fake_open(&f, &in);
+	cr_assert_eq(rl_nvme_write_io(&f.d, buf, 0, 4, &io, done_cb, &d), 0);
+	cr_assert_eq(last_cmd(&f)->data_len, 4 * 4096, "the controller inserts the 8 PI bytes");
+	io.flags = 0;
+	cr_assert_eq(rl_nvme_write_io(&f.d, buf, 0, 4, &io, done_cb, &d), 0);
+	cr_assert_eq(last_cmd(&f)->data_len, 4 * 4104, "data and metadata interleaved");
+	fake_close(&f);
+	rl_free_aligned(buf);
+}
