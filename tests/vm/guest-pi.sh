@@ -137,6 +137,56 @@ extended_pi() {
 }
 extended_pi
 
+# fio through the ringline engine, with fio's own option names: verify=crc32c over PI that
+# ringline generates and checks (pi_act=0) or the controller inserts (pi_act=1), PRCHK from pi_chk.
+fio_pi() { # DEV BS EXTRA-OPTIONS...
+	local dev=$1 bs=$2
+	shift 2
+	fio --name=pi --ioengine=external:"$engine" --filename="$dev" --thread=1 --rw=randwrite \
+		--bs="$bs" --size=2M --iodepth=8 --verify=crc32c --do_verify=1 \
+		--pi_chk=GUARD,REFTAG,APPTAG --apptag=0x0888 "$@" --output="$work/fio.out"
+	local s=$?
+	grep -E "err=|ringline|verify" "$work/fio.out"
+	return $s
+}
+if [ -n "$engine" ]; then
+	check "fio 512+8 type 1: pi_act=0 verify=crc32c pi_chk=GUARD,REFTAG,APPTAG" \
+		fio_pi "$ns1" 4k --md_per_io_size=64 --pi_act=0
+	check "fio 512+8 type 1: ... and the kernel reads those blocks (its check passes)" \
+		kread "$ns1" 512 0 4096
+	check "fio 4096+16 64-bit guard: pi_act=0 verify=crc32c pi_chk=GUARD,REFTAG,APPTAG" \
+		fio_pi "$ns64" 16k --md_per_io_size=64 --pi_act=0
+	check "fio 4096+16 64-bit guard: ... and the kernel reads those blocks" \
+		kread "$ns64" 4096 0 512
+	check "fio 4096+8 extended type 3: pi_act=1 verify=crc32c pi_chk=GUARD,REFTAG,APPTAG" \
+		fio_pi "$nsx" 8k --pi_act=1
+	check "fio 4096+8 extended: the controller's PI passes ringline's --prchk and --pi" \
+		sh -c "'$rl' read '$nsx' 0 2M --prchk --apptag 0x0888 >/dev/null &&
+			'$rl' read '$nsx' 0 2M --pi --apptag 0x0888 >/dev/null"
+	# One block with a wrong guard: the fio job that reads it fails, naming the NVMe status.
+	corrupt_fio() {
+		"$rl" read "$ns1" 0 64k --md "$work/md" >"$work/data" &&
+			flip "$work/md" $((37 * 8)) &&
+			"$rl" write "$ns1" 0 --md "$work/md" <"$work/data" || return 1
+		! fio --name=bad --ioengine=external:"$engine" --filename="$ns1" --thread=1 \
+			--rw=read --bs=4k --size=64k --md_per_io_size=64 --pi_act=0 \
+			--pi_chk=GUARD --output="$work/fio.out"
+		cat "$work/fio.out"
+		grep -q "NVMe status End-to-end Guard Check Error" "$work/fio.out"
+	}
+	check "fio: a block with a wrong guard fails the job, naming the NVMe status" corrupt_fio
+	check "fio: md_per_io_size too small is refused" sh -c "! fio --name=x \
+		--ioengine=external:'$engine' --filename='$ns1' --rw=write --bs=4k --size=64k \
+		--md_per_io_size=32 --pi_act=0 --thread=1 >'$work/fio.out' 2>&1;
+		cat '$work/fio.out'; grep -q 'md_per_io_size=32: blocks of bs=4096 need 64' '$work/fio.out'"
+	check "fio: pi_chk on a namespace without PI is refused" sh -c "! fio --name=x \
+		--ioengine=external:'$engine' --filename='$nsplain' --rw=write --bs=4k --size=64k \
+		--pi_chk=GUARD --thread=1 >'$work/fio.out' 2>&1;
+		cat '$work/fio.out'; grep -q 'without protection information' '$work/fio.out'"
+else
+	echo "SKIP fio checks: no engine given"
+fi
+
 # Bad input is refused before anything is written: the blocks read back unchanged.
 refused() { # NAME DEV OFFSET STDIN_BYTES OPTIONS...
 	local name=$1 dev=$2 off=$3 len=$4
