@@ -42,6 +42,7 @@ struct params {
 	bool passthrough;
 	bool poll;
 	bool force;	    /* --force: write to a block device in use */
+	bool pi;	    /* --pi: NVMe PI generated on writes, checked on reads, in the loop */
 	bool nop;	    /* --nop: PATH is "nop:" */
 	bool compare;	    /* --compare: the four paths of one namespace */
 	unsigned rounds;    /* --rounds (with --compare) */
