@@ -544,6 +544,9 @@ static int setup_md(struct thread_data *td, struct fio_file *f, struct rl_fio_fi
 	rf->soft_pi = in->pi_type && !o->pi_act;
 	rf->bb = in->lba_size + (rf->inter ? in->ms : 0);
 	rf->flags = in->pi_type ? ld->prchk | (o->pi_act ? RL_NVME_IO_PRACT : 0) : 0;
+	/* Type 3 defines no reference tag to check (fio's own check skips it too). */
+	if (in->pi_type == 3)
+		rf->flags &= ~RL_NVME_IO_PRCHK_REFTAG;
 	need = (unsigned long long)td_max_bs(td) / rf->bb * in->ms;
 	if (rf->send_md && o->md_per_io_size < need) {
 		log_err("ringline: %s: md_per_io_size=%llu: blocks of bs=%llu need %llu bytes of "

@@ -209,6 +209,13 @@ static int to_ext(struct rl_nvme_dev *d, const struct rl_nvme_io *io, uint64_t s
 				 "%s: protection information flags on a namespace without PI "
 				 "(LBA format %u: %u bytes of metadata, no PI type)",
 				 d->t.name, in->lbaf, in->ms);
+	/* Controllers answer Invalid Protection Information: type 3 has no reference tag to check.
+	 */
+	if ((io->flags & RL_NVME_IO_PRCHK_REFTAG) && in->pi_type == 3)
+		return rl__error(e, -EINVAL,
+				 "%s: a reference tag check (PRCHK) on PI type 3, which defines no "
+				 "reference tag to check",
+				 d->t.name);
 	if (io->md) {
 		if (!md_ok)
 			return rl__error(e, -EINVAL,

@@ -60,7 +60,8 @@ struct rl_nvme_io {
 /*
  * rl_nvme_read_io(), rl_nvme_write_io() - Read and Write with @io (NULL: as rl_nvme_read() and
  * rl_nvme_write()). Beyond their checks, refused with -EINVAL and a message before anything is
- * submitted: unknown flags, DEAC, PI flags on a namespace without PI, a metadata buffer on a
+ * submitted: unknown flags, DEAC, PI flags on a namespace without PI, PRCHK_REFTAG on PI type 3
+ * (controllers refuse it: Invalid Protection Information), a metadata buffer on a
  * namespace without metadata or with extended LBAs, @md_len other than nlb * ms, @md not 4-byte
  * aligned. -EBUSY: reap and retry. With PRACT on a format whose metadata is only PI, no metadata
  * moves: on extended LBAs @buf then holds nlb * lba_size bytes of data alone. @buf and @md stay

@@ -345,6 +345,13 @@ Test(pi_cmd, bad_metadata_and_pi_options_are_refused_before_submission)
 	fake_open(&f, &ext);
 	expect_refused(&f, rl_nvme_write_io(&f.d, buf, 0, 8, &io, done_cb, &d), "extended LBAs");
 	fake_close(&f);
+
+	ext.pi_type = 3;
+	ext.pi_size = 8;
+	io = (struct rl_nvme_io){.size = sizeof(io), .flags = RL_NVME_IO_PRCHK_REFTAG};
+	fake_open(&f, &ext);
+	expect_refused(&f, rl_nvme_read_io(&f.d, buf, 0, 8, &io, done_cb, &d), "PI type 3");
+	fake_close(&f);
 	rl_free_aligned(buf);
 	rl_free_aligned(md);
 }
