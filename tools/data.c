@@ -80,8 +80,8 @@ static const char pi_help[] =
     "  --pract        the controller inserts the PI (write) or strips it (read): PRACT\n"
     "  --prchk        the controller checks guard, reference tag (types 1, 2) and the\n"
     "                 application tag when --apptag is given: PRCHK\n"
-    "  --apptag N     the application tag written and checked (with --apptag-mask M,\n"
-    "                 default 0xffff)\n"
+    "  --apptag N     the application tag written and checked\n"
+    "  --apptag-mask M  the bits of it that are checked (default 0xffff)\n"
     "  --reftag N     the initial reference tag of PI types 2 and 3 (type 1: the LBA)\n";
 
 static void usage(FILE *out, const struct verb *v)
