@@ -25,6 +25,10 @@ struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_in
 	ADD_INT("ms", in->ms);
 	json_object_object_add(o, "extended_lba", json_object_new_boolean(in->extended));
 	ADD_INT("lbaf", in->lbaf);
+	ADD_INT("pi_type", in->pi_type);
+	ADD_INT("pif", in->pif);
+	ADD_INT("pi_size", in->pi_size);
+	json_object_object_add(o, "pi_first", json_object_new_boolean(in->pi_first));
 	ADD_INT("nsze", in->nsze);
 	ADD_INT("ncap", in->ncap);
 	ADD_INT("nuse", in->nuse);

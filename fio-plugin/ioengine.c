@@ -29,6 +29,12 @@ struct rl_fio_options {
 	int nonvectored;
 	unsigned int write_mode;
 	unsigned long long namespace_size;
+	/* Metadata and protection information, named as fio's io_uring_cmd engine names them. */
+	unsigned long long md_per_io_size;
+	unsigned int pi_act;
+	char *pi_chk;
+	unsigned int apptag;
+	unsigned int apptag_mask;
 };
 
 /* Per io_u state, preallocated at init and found by io_u->index: nothing is allocated per I/O. */
@@ -39,6 +45,12 @@ struct rl_fio_io {
 	int buf_index;	  /* the io_u's registered buffer (fixedbufs), or -1 */
 	int nvme_status;  /* > 0: the NVMe status the command completed with */
 	bool moves_data;  /* a read or write whose O_DIRECT result is a byte count */
+	void *md;	  /* md_per_io_size bytes of metadata for this io_u, or NULL */
+	uint64_t slba;	  /* a read whose PI is checked in software: its blocks */
+	uint32_t nlb;
+	bool pi_verify;
+	uint64_t bad_lba; /* nvme_status came from ringline's software check at this LBA */
+	bool pi_soft;
 };
 
 struct rl_fio_data {
@@ -59,12 +71,23 @@ struct rl_fio_data {
 	struct io_u **queued;
 	unsigned int nqueued;
 	bool closing; /* engine teardown: io_us and files may be gone, callbacks touch nothing */
+	unsigned char *md;  /* iodepth buffers of md_per_io_size bytes */
+	unsigned int prchk; /* pi_chk as RL_NVME_IO_PRCHK_* bits */
+	uint16_t apptag, apptag_mask;
 };
 
 struct rl_fio_file {
 	struct rl_fio_data *ld;
 	struct rl_target *t;
 	bool passthru; /* success is res == 0 and res > 0 is an NVMe status */
+	/* A namespace with metadata: reads and writes go by LBA with a struct rl_nvme_io. */
+	const struct rl_nvme_info *in;
+	bool md_path;
+	bool inter;	    /* fio's buffer interleaves the metadata (extended LBAs) */
+	bool send_md;	    /* the io_u's metadata buffer goes with each command */
+	bool soft_pi;	    /* pi_act=0 on a PI format: ringline generates and checks the PI */
+	uint32_t bb;	    /* bytes a block takes in fio's buffer */
+	unsigned int flags; /* RL_NVME_IO_* for every read and write */
 };
 
 /* One designated initializer per line, as fio's engines lay them out. */
@@ -162,6 +185,65 @@ static struct fio_option options[] = {
 		.group = FIO_OPT_G_IOURING,
 	},
 	{
+		.name = "md_per_io_size",
+		.lname = "Separate metadata buffer size per I/O",
+		.type = FIO_OPT_STR_VAL,
+		.off1 = offsetof(struct rl_fio_options, md_per_io_size),
+		.def = "0",
+		.help = "Size of the separate metadata buffer of each I/O, for namespaces with "
+			"metadata that is not extended (at least bs / LBA size x metadata size)",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "pi_act",
+		.lname = "Protection information action",
+		.type = FIO_OPT_INT,
+		.off1 = offsetof(struct rl_fio_options, pi_act),
+		.def = "1",
+		.minval = 0,
+		.maxval = 1,
+		.help = "1 (default): PRACT, the controller inserts and strips the PI; 0: ringline "
+			"generates the PI on writes and checks it on reads in software",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "pi_chk",
+		.lname = "Protection information check",
+		.type = FIO_OPT_STR_STORE,
+		.off1 = offsetof(struct rl_fio_options, pi_chk),
+		.def = NULL,
+		.help = "PI fields the controller checks (PRCHK), and ringline too with pi_act=0: "
+			"GUARD, REFTAG, APPTAG, comma-separated",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "apptag",
+		.lname = "Application tag",
+		.type = FIO_OPT_INT,
+		.off1 = offsetof(struct rl_fio_options, apptag),
+		.def = "0x1234",
+		.minval = 0,
+		.maxval = 0xffff,
+		.help = "Application tag written and checked with pi_chk=APPTAG (default 0x1234)",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
+		.name = "apptag_mask",
+		.lname = "Application tag mask",
+		.type = FIO_OPT_INT,
+		.off1 = offsetof(struct rl_fio_options, apptag_mask),
+		.def = "0xffff",
+		.minval = 0,
+		.maxval = 0xffff,
+		.help = "Bits of the application tag checked (default 0xffff)",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
 		.name = NULL,
 	},
 };
@@ -188,6 +270,20 @@ static void rl_fio_complete(void *arg, int res, uint64_t result)
 	} else if (rf->passthru && res > 0) {
 		io->nvme_status = res;
 		io_u->error = EIO;
+	} else if (io->pi_verify) {
+		int st = rl_pi_verify(rf->in, io_u->xfer_buf, rf->inter ? NULL : io->md, io->slba,
+				      io->nlb,
+				      &(struct rl_nvme_io){.size = sizeof(struct rl_nvme_io),
+							   .flags = ld->prchk,
+							   .apptag = ld->apptag,
+							   .apptag_mask = ld->apptag_mask},
+				      &io->bad_lba);
+
+		if (st) {
+			io->nvme_status = st > 0 ? st : 0;
+			io->pi_soft = true;
+			io_u->error = st > 0 ? EIO : -st;
+		}
 	} else if (!rf->passthru && io->moves_data && (unsigned long long)res < io_u->xfer_buflen) {
 		io_u->resid = io_u->xfer_buflen - res;
 	}
@@ -223,27 +319,69 @@ static int submit_rw(struct rl_fio_options *o, struct rl_fio_io *io, struct rl_t
 	return rl_target_readv(t, &io->iov, 1, io_u->offset, rl_fio_complete, io);
 }
 
+/* A read or write on a namespace with metadata: by LBA, with the io_u's metadata and PI. */
+static int submit_md(struct rl_fio_data *ld, struct rl_fio_file *rf, struct rl_fio_io *io,
+		     struct io_u *io_u)
+{
+	bool write = io_u->ddir == DDIR_WRITE;
+	struct rl_nvme_dev *d = rl_target_nvme(rf->t);
+	struct rl_nvme_io x = {.size = sizeof(x),
+			       .flags = rf->flags,
+			       .apptag = ld->apptag,
+			       .apptag_mask = ld->apptag_mask};
+	uint64_t slba = io_u->offset / rf->bb;
+	uint32_t nlb = (uint32_t)(io_u->xfer_buflen / rf->bb);
+	int ret;
+
+	if (io_u->offset % rf->bb || io_u->xfer_buflen % rf->bb) {
+		log_err("ringline: %s: offset %llu and length %llu are not multiples of the %u "
+			"bytes a block takes here\n",
+			io_u->file->file_name, io_u->offset, io_u->xfer_buflen, rf->bb);
+		return -EINVAL;
+	}
+	if (rf->send_md) {
+		x.md = io->md;
+		x.md_len = nlb * rf->in->ms;
+	}
+	if (write && rf->soft_pi) {
+		ret = rl_pi_generate(rf->in, io_u->xfer_buf, rf->inter ? NULL : io->md, slba, nlb,
+				     &x);
+		if (ret)
+			return ret;
+	}
+	io->slba = slba;
+	io->nlb = nlb;
+	io->pi_verify = !write && rf->soft_pi && ld->prchk;
+	io->moves_data = true;
+	if (write)
+		return rl_nvme_write_io(d, io_u->xfer_buf, slba, nlb, &x, rl_fio_complete, io);
+	return rl_nvme_read_io(d, io_u->xfer_buf, slba, nlb, &x, rl_fio_complete, io);
+}
+
 static enum fio_q_status rl_fio_queue(struct thread_data *td, struct io_u *io_u)
 {
 	struct rl_fio_data *ld = td->io_ops_data;
 	struct rl_fio_options *o = td->eo;
 	struct rl_fio_io *io = &ld->ios[io_u->index];
-	struct rl_target *t = ((struct rl_fio_file *)FILE_ENG_DATA(io_u->file))->t;
+	struct rl_fio_file *rf = FILE_ENG_DATA(io_u->file);
+	struct rl_target *t = rf->t;
 	int ret;
 
 	fio_ro_check(td, io_u);
 	io->nvme_status = 0;
 	io->moves_data = false;
+	io->pi_verify = false;
+	io->pi_soft = false;
 	switch (io_u->ddir) {
 	case DDIR_READ:
-		ret = submit_rw(o, io, t, io_u);
+		ret = rf->md_path ? submit_md(ld, rf, io, io_u) : submit_rw(o, io, t, io_u);
 		break;
 	case DDIR_WRITE:
 		if (o->write_mode == WRITE_MODE_ZEROES)
 			ret = rl_target_write_zeroes(t, io_u->offset, io_u->xfer_buflen,
 						     rl_fio_complete, io);
 		else
-			ret = submit_rw(o, io, t, io_u);
+			ret = rf->md_path ? submit_md(ld, rf, io, io_u) : submit_rw(o, io, t, io_u);
 		break;
 	case DDIR_TRIM:
 		ret = rl_target_trim(t, io_u->offset, io_u->xfer_buflen, rl_fio_complete, io);
@@ -358,12 +496,66 @@ static char *rl_fio_errdetails(struct io_u *io_u)
 
 	if (status)
 		rl_nvme_status_str(status, name, sizeof(name));
+	if (rf && rf->ld->ios[io_u->index].pi_soft) {
+		if (asprintf(&msg, "ringline: %s: LBA %llu: %s, found by ringline's PI check",
+			     io_u->file->file_name,
+			     (unsigned long long)rf->ld->ios[io_u->index].bad_lba,
+			     status ? name : strerror(io_u->error)) < 0)
+			return NULL;
+		return msg;
+	}
 	if (asprintf(&msg, "ringline: %s: %s%s %s", io_u->file->file_name,
 		     rf && rl_target_removed(rf->t) ? "the device was removed: " : "",
 		     status ? "NVMe status" : "error from the kernel:",
 		     status ? name : strerror(io_u->error)) < 0)
 		return NULL;
 	return msg;
+}
+
+/*
+ * The metadata and PI set-up of a namespace: as fio's io_uring_cmd engine, pi_act=1 sets PRACT
+ * (no metadata moves when it is only PI: fio's buffers hold the data alone, even on extended
+ * LBAs), pi_act=0 makes ringline generate and check the PI, pi_chk sets PRCHK. Return: 0 or 1
+ * after saying what does not fit.
+ */
+static bool pract_strips(const struct rl_fio_options *o, const struct rl_nvme_info *in)
+{
+	return in->pi_type && o->pi_act && in->ms == in->pi_size;
+}
+
+static int setup_md(struct thread_data *td, struct fio_file *f, struct rl_fio_file *rf)
+{
+	struct rl_fio_data *ld = td->io_ops_data;
+	struct rl_fio_options *o = td->eo;
+	const struct rl_nvme_info *in = rl_nvme_info(rl_target_nvme(rf->t));
+	unsigned long long need;
+
+	if (ld->prchk && !in->pi_type) {
+		log_err("ringline: %s: pi_chk=%s on a namespace without protection information "
+			"(LBA format %u: %u + %u bytes)\n",
+			f->file_name, o->pi_chk, in->lbaf, in->lba_size, in->ms);
+		return 1;
+	}
+	if (!in->ms)
+		return 0;
+	rf->in = in;
+	rf->md_path = true;
+	rf->inter = in->extended && !pract_strips(o, in);
+	rf->send_md = !in->extended && !pract_strips(o, in);
+	rf->soft_pi = in->pi_type && !o->pi_act;
+	rf->bb = in->lba_size + (rf->inter ? in->ms : 0);
+	rf->flags = in->pi_type ? ld->prchk | (o->pi_act ? RL_NVME_IO_PRACT : 0) : 0;
+	/* Type 3 defines no reference tag to check (fio's own check skips it too). */
+	if (in->pi_type == 3)
+		rf->flags &= ~RL_NVME_IO_PRCHK_REFTAG;
+	need = (unsigned long long)td_max_bs(td) / rf->bb * in->ms;
+	if (rf->send_md && o->md_per_io_size < need) {
+		log_err("ringline: %s: md_per_io_size=%llu: blocks of bs=%llu need %llu bytes of "
+			"metadata (%u a block)\n",
+			f->file_name, o->md_per_io_size, td_max_bs(td), need, in->ms);
+		return 1;
+	}
+	return 0;
 }
 
 static int rl_fio_open_file(struct thread_data *td, struct fio_file *f)
@@ -397,6 +589,11 @@ static int rl_fio_open_file(struct thread_data *td, struct fio_file *f)
 	}
 	rf->ld = ld;
 	rf->passthru = rl_target_kind(rf->t) == RL_TARGET_KIND_NVME;
+	if (rf->passthru && setup_md(td, f, rf)) {
+		rl_target_close(rf->t);
+		free(rf);
+		return 1;
+	}
 	FILE_SET_ENG_DATA(f, rf);
 	return 0;
 }
@@ -462,6 +659,13 @@ static int rl_fio_get_file_size(struct thread_data *td, struct fio_file *f)
 		return 1;
 	}
 	f->real_file_size = rl_target_size(t);
+	if (rl_target_kind(t) == RL_TARGET_KIND_NVME) {
+		const struct rl_nvme_info *in = rl_nvme_info(rl_target_nvme(t));
+
+		/* Extended LBAs: fio's offsets count the metadata too, as io_uring_cmd's do. */
+		if (in->extended && !pract_strips(o, in))
+			f->real_file_size = in->nsze * (in->lba_size + in->ms);
+	}
 	if (o->namespace_size && rl_target_kind(t) == RL_TARGET_KIND_NVME)
 		f->real_file_size = o->namespace_size;
 	fio_file_set_size_known(f);
@@ -513,6 +717,24 @@ static int rl_fio_init(struct thread_data *td)
 	ld->queued = calloc(depth, sizeof(*ld->queued));
 	if (!ld->ios || !ld->done || !ld->queued)
 		return 1;
+	if (o->md_per_io_size && posix_memalign((void **)&ld->md, 4096, o->md_per_io_size * depth))
+		return 1;
+	ld->prchk = 0;
+	if (o->pi_chk) {
+		if (strstr(o->pi_chk, "GUARD"))
+			ld->prchk |= RL_NVME_IO_PRCHK_GUARD;
+		if (strstr(o->pi_chk, "REFTAG"))
+			ld->prchk |= RL_NVME_IO_PRCHK_REFTAG;
+		if (strstr(o->pi_chk, "APPTAG"))
+			ld->prchk |= RL_NVME_IO_PRCHK_APPTAG;
+		if (!ld->prchk) {
+			log_err("ringline: pi_chk=%s: expected GUARD, REFTAG and/or APPTAG\n",
+				o->pi_chk);
+			return 1;
+		}
+	}
+	ld->apptag = (uint16_t)o->apptag;
+	ld->apptag_mask = (uint16_t)o->apptag_mask;
 
 	rl_engine_opts_init(&eo);
 	/* fio never has more than iodepth io_us in flight, so the slab never refuses one. */
@@ -543,6 +765,11 @@ static int rl_fio_io_u_init(struct thread_data *td, struct io_u *io_u)
 	ld->ios[io_u->index].ld = ld;
 	ld->ios[io_u->index].io_u = io_u;
 	ld->ios[io_u->index].buf_index = -1;
+	if (ld->md) {
+		struct rl_fio_options *o = td->eo;
+
+		ld->ios[io_u->index].md = ld->md + io_u->index * o->md_per_io_size;
+	}
 	return 0;
 }
 
@@ -580,6 +807,7 @@ static void rl_fio_cleanup(struct thread_data *td)
 		return;
 	ld->closing = true;
 	rl_engine_destroy(ld->e); /* reaps anything still in flight */
+	free(ld->md);
 	free(ld->queued);
 	free(ld->done);
 	free(ld->ios);

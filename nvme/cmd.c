@@ -447,3 +447,39 @@ int rl__nvme_flush_op(struct rl_target *t, rl_complete_fn cb, void *arg)
 {
 	return rl_nvme_flush(rl__nvme_of(t), cb, arg);
 }
+
+/*
+ * A command with dwords beyond the LBA range (nvme/pi.c checked everything): @buf NULL moves no
+ * data (Verify, Write Zeroes); @x->md is the separate metadata buffer, if any.
+ */
+int rl__nvme_submit_ext(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
+			uint64_t slba, uint32_t nlb, const struct rl__nvme_ext *x,
+			rl_complete_fn cb, void *arg)
+{
+	uint32_t len = buf ? nlb * x->block_bytes : 0;
+	struct nvme_uring_cmd *cmd;
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c = begin(d, d->t.ring, op, len, cb, arg, &sqe);
+
+	if (!c)
+		return -EBUSY;
+	cmd = prep(d, sqe, NVME_URING_CMD_IO, opcode);
+	set_lba(cmd, slba, nlb);
+	cmd->cdw12 |= x->cdw12;
+	cmd->cdw3 = x->cdw3;
+	cmd->cdw14 = x->cdw14;
+	cmd->cdw15 = x->cdw15;
+	cmd->metadata = (uintptr_t)x->md;
+	cmd->metadata_len = x->md_len;
+	if (buf)
+		set_data(d, sqe, buf, len, RL__BUF_FIND);
+	rl__cmd_commit(c, sqe);
+	return 0;
+}
+
+int rl__nvme_check(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32_t nlb)
+{
+	int ret = check_range(d, slba, nlb);
+
+	return ret || !buf ? ret : check_data(d, buf, (uint64_t)nlb * d->block_bytes);
+}

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* NVMe namespaces: find the generic char device, open it, identify it (libnvme). */
 #include <ctype.h>
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libnvme.h>
@@ -169,6 +170,16 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	ret = rl__nvme_parse_identify(&ctrl, &ns, in, why, sizeof(why));
 	if (ret)
 		return rl__error(e, ret, "%s: %s", d->t.name, why);
+	if (in->pi_type && (le32toh(ctrl.ctratt) & NVME_CTRL_CTRATT_ELBAS)) {
+		struct nvme_nvm_id_ns nvm;
+
+		ret = nvme_identify_ns_csi(fd, in->nsid, 0, NVME_CSI_NVM, &nvm);
+		if (ret)
+			return rl__error(e, ret < 0 ? -errno : -EIO,
+					 "%s: Identify Namespace (NVM command set) failed",
+					 d->t.name);
+		rl__nvme_parse_pif(&nvm, in);
+	}
 	kmax = kernel_max_transfer(in->generic_path);
 	if (kmax && kmax < in->max_transfer)
 		in->max_transfer = kmax;

@@ -62,6 +62,15 @@ int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_i
 		return -EIO;
 	}
 	in->dlfeat = ns->dlfeat;
+	/* DPS: PI type in bits 2:0, PI first in the metadata in bit 3; 8-byte PI until ELBAF. */
+	in->pi_type = ns->dps & 0x7;
+	in->pi_first = !!(ns->dps & 0x8);
+	in->pif = 0;
+	in->pi_size = in->pi_type && in->ms >= 8 ? 8 : 0;
+	if (in->pi_type > 3 || (in->pi_type && !in->ms)) {
+		snprintf(why, why_len, "PI type %u with %u bytes of metadata", in->pi_type, in->ms);
+		return -EIO;
+	}
 	/* MDTS is in minimum page sizes: 4 KiB (CAP.MPSMIN) on every controller seen. */
 	in->mdts_bytes =
 	    ctrl->mdts ? (ctrl->mdts + 12 >= 32 ? UINT32_MAX : 1u << (ctrl->mdts + 12)) : 0;
@@ -70,4 +79,13 @@ int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_i
 	copy_trimmed(in->serial, ctrl->sn, sizeof(ctrl->sn));
 	copy_trimmed(in->firmware, ctrl->fr, sizeof(ctrl->fr));
 	return 0;
+}
+
+void rl__nvme_parse_pif(const struct nvme_nvm_id_ns *nvm, struct rl_nvme_info *in)
+{
+	/* ELBAF bits 8:7: the PI format of each LBA format (16-, 32- or 64-bit guard). */
+	in->pif = (le32toh(nvm->elbaf[in->lbaf]) >> 7) & 0x3;
+	in->pi_size = !in->pi_type ? 0 : in->pif ? 16 : 8;
+	if (in->ms < in->pi_size)
+		in->pi_size = 0; /* not a usable PI format: rl_pi_*() refuse it */
 }

@@ -42,6 +42,14 @@ struct nvme_id_ns;
 int rl__nvme_parse_identify(const struct nvme_id_ctrl *ctrl, const struct nvme_id_ns *ns,
 			    struct rl_nvme_info *in, char *why, size_t why_len);
 
+struct nvme_nvm_id_ns;
+/*
+ * rl__nvme_parse_pif() - the PI format (@pif, @pi_size) of @in's LBA format from the NVM command
+ * set's Identify Namespace (CNS 0x05, CSI 0), which controllers with extended LBA formats
+ * (CTRATT.ELBAS) report. Pure.
+ */
+void rl__nvme_parse_pif(const struct nvme_nvm_id_ns *nvm, struct rl_nvme_info *in);
+
 /* Set the derived fields of @d from d->info (after Identify). */
 void rl__nvme_set_limits(struct rl_nvme_dev *d);
 
@@ -67,6 +75,23 @@ int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete
 int rl__nvme_trim(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);
 int rl__nvme_flush_op(struct rl_target *t, rl_complete_fn cb, void *arg);
 
+/* Command dwords of a read, write, verify or write zeroes beyond the LBA range (nvme/pi.c). */
+struct rl__nvme_ext {
+	uint32_t cdw12; /* FUA, PRINFO, DEAC: or'ed onto NLB */
+	uint32_t cdw3;	/* EILBRT bits 47:32 (64-bit guard) */
+	uint32_t cdw14; /* EILBRT bits 31:0 */
+	uint32_t cdw15; /* LBATM << 16 | LBAT */
+	void *md;
+	uint32_t md_len;
+	uint32_t block_bytes; /* data buffer bytes a block: lba_size when PRACT strips the PI */
+};
+
+int rl__nvme_submit_ext(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, const void *buf,
+			uint64_t slba, uint32_t nlb, const struct rl__nvme_ext *x,
+			rl_complete_fn cb, void *arg);
+/* Range and buffer checks of nvme/cmd.c, each with its message: 0 or -EINVAL. */
+int rl__nvme_check(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32_t nlb);
+
 /* NVMe opcodes (NVM command set and admin). */
 enum {
 	RL__NVME_FLUSH = 0x00,
@@ -75,6 +100,7 @@ enum {
 	RL__NVME_COMPARE = 0x05,
 	RL__NVME_WRITE_ZEROES = 0x08,
 	RL__NVME_DSM = 0x09,
+	RL__NVME_VERIFY = 0x0c,
 	RL__NVME_ADMIN_GET_LOG = 0x02,
 	RL__NVME_ADMIN_IDENTIFY = 0x06,
 };

@@ -19,89 +19,94 @@ static void usage(FILE *out, const char *cmd)
 {
 	bool lat = !strcmp(cmd, "lat");
 
-	fprintf(out,
-		"usage: ringline %s PATH[,PATH...] [OPTIONS]\n"
-		"       ringline %s --nop [OPTIONS]\n"
-		"\n"
-		"%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
-		"(IORING_OP_URING_CMD), or a regular file or block device with O_DIRECT.\n"
-		"On a terminal, one line shows the elapsed time, IOPS and p50/p99 each second.\n"
-		"\n"
-		"options:\n"
-		"  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
-		"                 (default randread). Writes overwrite PATH's data.\n"
-		"  --force        write even to a block device in use (mounted, or held by\n"
-		"                 another program): without it, writes open it exclusively\n"
-		"                 (O_EXCL) and refuse it then\n"
-		"  --bs N         block size in bytes, suffixes k m g (default 4k); a multiple of\n"
-		"                 PATH's O_DIRECT alignment\n"
-		"  --qd N[,N...]  commands in flight, 1..%d (default %d). A list sweeps the\n"
-		"                 depths, one run each, and prints IOPS against latency per\n"
-		"                 depth; in 1,2,...,128 the progression goes on to the last\n"
-		"  --time SECONDS run this long (default 10; a sweep: each depth; --compare: each\n"
-		"                 path, over all its rounds); decimals allowed\n"
-		"  --count N      stop after N I/Os instead of a time (as --time for a sweep\n"
-		"                 and --compare)\n"
-		"  --ramp SECONDS run this long first, then reset the counters and start\n"
-		"                 --time (as fio's ramp_time): warm-up is not measured\n"
-		"  --size N       use the first N bytes of PATH (default: all of it); PATH must\n"
-		"                 be at least that large\n"
-		"  --no-fixedbufs do not register the I/O buffers with the ring\n"
-		"  --sqpoll       use a kernel submission-polling thread\n"
-		"  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
-		"  --poll         polled completions on an IOPOLL ring: NVMe passthrough, or\n"
-		"                 O_DIRECT on a block device (needs nvme poll_queues)\n"
-		"  --batch N      issue I/Os in batches of N: submit N commands per system call\n"
-		"                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
-		"                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
-		"                 up to N-1 completed slots wait to make a whole batch\n"
-		"  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
-		"                 (slab, completion loop, statistics, callback), moving no data:\n"
-		"                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
-		"  --threads N    run N threads, 1..%d, each with its own engine and ring\n"
-		"                 and QD commands in flight (default: one per PATH of a\n"
-		"                 PATH,PATH list, else 1); thread i drives the list's PATH\n"
-		"                 i modulo its length. One report: each thread's IOPS and\n"
-		"                 latency, and the total (I/Os of all threads over the longest\n"
-		"                 thread's time, the latency histograms merged)\n"
-		"  --cpus LIST    pin thread i to the i-th CPU of LIST (modulo its length),\n"
-		"                 e.g. 0,1 or 0-3\n"
-		"  --compare      the same workload over the four paths of one NVMe namespace\n"
-		"                 (PATH /dev/ngXnY or /dev/nvmeXnY), interleaved in rounds:\n"
-		"                 passthrough, passthrough-polled, direct (the block device,\n"
-		"                 O_DIRECT) and direct-polled; one table of IOPS, mean, p50,\n"
-		"                 p99, p99.9 and p99.99 per path. A path that cannot run (no\n"
-		"                 poll queues) is skipped with the reason\n"
-		"  --rounds N     with --compare: rounds, 1..%d (default 4); each runs every\n"
-		"                 path for a share of --time or --count, in alternating order\n"
-		"  --plot FILE.svg\n"
-		"                 draw the latency distribution (histogram on log-scaled\n"
-		"                 latency) and the percentile curve (p0 to p99.999) with\n"
-		"                 gnuplot; --compare overlays the paths, a --qd list draws the\n"
-		"                 throughput-latency curve\n"
-		"  --hist FILE    write the latency histogram as CSV, one bucket a line:\n"
-		"                 lower_ns,upper_ns,count (a first column path or qd with\n"
-		"                 --compare or a --qd list); runs merge by adding counts\n"
-		"  --slowest N    list the N slowest I/Os (1..%d): latency, offset, length and\n"
-		"                 the time into the run (not with --compare or a --qd list)\n"
-		"  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
-		"                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
-		"                 at most 100 requests/s; the address is printed on stderr\n"
-		"  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
-		"                 ramp_s, runtime_s, ops, errors, iops, bw_bytes_per_s,\n"
-		"                 lat_ns{min, mean, p50, p90, p99, p99.9, p99.99, max},\n"
-		"                 lat_buckets[{lower_ns, upper_ns, count}], ring_features, and\n"
-		"                 slowest[{lat_ns, offset, len, op, at_s}] with --slowest;\n"
-		"                 --compare gives paths[] and a --qd list sweep[] of such runs;\n"
-		"                 with --threads or PATH,PATH the fields are the total's and\n"
-		"                 threads[{thread, cpu, target, ...}] holds each thread's run\n"
-		"  -h, --help     show this text\n"
-		"\n"
-		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
-		cmd, cmd,
-		lat ? "Measure I/O latency percentiles (default: random reads, QD1)"
-		    : "Measure IOPS, bandwidth and latency (default: random reads, QD32)",
-		SLAB_CAPACITY, lat ? 1 : 32, MAX_THREADS, MAX_ROUNDS, MAX_SLOWEST);
+	fprintf(
+	    out,
+	    "usage: ringline %s PATH[,PATH...] [OPTIONS]\n"
+	    "       ringline %s --nop [OPTIONS]\n"
+	    "\n"
+	    "%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
+	    "(IORING_OP_URING_CMD), or a regular file or block device with O_DIRECT.\n"
+	    "On a terminal, one line shows the elapsed time, IOPS and p50/p99 each second.\n"
+	    "\n"
+	    "options:\n"
+	    "  --rw MODE      read, write, randread, randwrite or randrw (50%% reads)\n"
+	    "                 (default randread). Writes overwrite PATH's data.\n"
+	    "  --force        write even to a block device in use (mounted, or held by\n"
+	    "                 another program): without it, writes open it exclusively\n"
+	    "                 (O_EXCL) and refuse it then\n"
+	    "  --pi           NVMe namespaces with protection information: each write\n"
+	    "                 carries PI ringline generates (guard, reference tag), which the\n"
+	    "                 controller checks (PRCHK); each read's PI is checked in software.\n"
+	    "                 Extended-LBA formats too (bs counts the data alone)\n"
+	    "  --bs N         block size in bytes, suffixes k m g (default 4k); a multiple of\n"
+	    "                 PATH's O_DIRECT alignment\n"
+	    "  --qd N[,N...]  commands in flight, 1..%d (default %d). A list sweeps the\n"
+	    "                 depths, one run each, and prints IOPS against latency per\n"
+	    "                 depth; in 1,2,...,128 the progression goes on to the last\n"
+	    "  --time SECONDS run this long (default 10; a sweep: each depth; --compare: each\n"
+	    "                 path, over all its rounds); decimals allowed\n"
+	    "  --count N      stop after N I/Os instead of a time (as --time for a sweep\n"
+	    "                 and --compare)\n"
+	    "  --ramp SECONDS run this long first, then reset the counters and start\n"
+	    "                 --time (as fio's ramp_time): warm-up is not measured\n"
+	    "  --size N       use the first N bytes of PATH (default: all of it); PATH must\n"
+	    "                 be at least that large\n"
+	    "  --no-fixedbufs do not register the I/O buffers with the ring\n"
+	    "  --sqpoll       use a kernel submission-polling thread\n"
+	    "  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
+	    "  --poll         polled completions on an IOPOLL ring: NVMe passthrough, or\n"
+	    "                 O_DIRECT on a block device (needs nvme poll_queues)\n"
+	    "  --batch N      issue I/Os in batches of N: submit N commands per system call\n"
+	    "                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
+	    "                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
+	    "                 up to N-1 completed slots wait to make a whole batch\n"
+	    "  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
+	    "                 (slab, completion loop, statistics, callback), moving no data:\n"
+	    "                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
+	    "  --threads N    run N threads, 1..%d, each with its own engine and ring\n"
+	    "                 and QD commands in flight (default: one per PATH of a\n"
+	    "                 PATH,PATH list, else 1); thread i drives the list's PATH\n"
+	    "                 i modulo its length. One report: each thread's IOPS and\n"
+	    "                 latency, and the total (I/Os of all threads over the longest\n"
+	    "                 thread's time, the latency histograms merged)\n"
+	    "  --cpus LIST    pin thread i to the i-th CPU of LIST (modulo its length),\n"
+	    "                 e.g. 0,1 or 0-3\n"
+	    "  --compare      the same workload over the four paths of one NVMe namespace\n"
+	    "                 (PATH /dev/ngXnY or /dev/nvmeXnY), interleaved in rounds:\n"
+	    "                 passthrough, passthrough-polled, direct (the block device,\n"
+	    "                 O_DIRECT) and direct-polled; one table of IOPS, mean, p50,\n"
+	    "                 p99, p99.9 and p99.99 per path. A path that cannot run (no\n"
+	    "                 poll queues) is skipped with the reason\n"
+	    "  --rounds N     with --compare: rounds, 1..%d (default 4); each runs every\n"
+	    "                 path for a share of --time or --count, in alternating order\n"
+	    "  --plot FILE.svg\n"
+	    "                 draw the latency distribution (histogram on log-scaled\n"
+	    "                 latency) and the percentile curve (p0 to p99.999) with\n"
+	    "                 gnuplot; --compare overlays the paths, a --qd list draws the\n"
+	    "                 throughput-latency curve\n"
+	    "  --hist FILE    write the latency histogram as CSV, one bucket a line:\n"
+	    "                 lower_ns,upper_ns,count (a first column path or qd with\n"
+	    "                 --compare or a --qd list); runs merge by adding counts\n"
+	    "  --slowest N    list the N slowest I/Os (1..%d): latency, offset, length and\n"
+	    "                 the time into the run (not with --compare or a --qd list)\n"
+	    "  --listen ADDR  serve /metrics, /v1/status and /v1/devices over HTTP on the\n"
+	    "                 same ring while it runs (see 'ringline serve --help' for ADDR),\n"
+	    "                 at most 100 requests/s; the address is printed on stderr\n"
+	    "  --json         print one JSON object: target, engine_path, rw, bs, qd,\n"
+	    "                 ramp_s, runtime_s, ops, errors, iops, bw_bytes_per_s,\n"
+	    "                 lat_ns{min, mean, p50, p90, p99, p99.9, p99.99, max},\n"
+	    "                 lat_buckets[{lower_ns, upper_ns, count}], ring_features, and\n"
+	    "                 slowest[{lat_ns, offset, len, op, at_s}] with --slowest;\n"
+	    "                 --compare gives paths[] and a --qd list sweep[] of such runs;\n"
+	    "                 with --threads or PATH,PATH the fields are the total's and\n"
+	    "                 threads[{thread, cpu, target, ...}] holds each thread's run\n"
+	    "  -h, --help     show this text\n"
+	    "\n"
+	    "exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
+	    cmd, cmd,
+	    lat ? "Measure I/O latency percentiles (default: random reads, QD1)"
+		: "Measure IOPS, bandwidth and latency (default: random reads, QD32)",
+	    SLAB_CAPACITY, lat ? 1 : 32, MAX_THREADS, MAX_ROUNDS, MAX_SLOWEST);
 }
 
 /* One depth of a --qd list: 1..SLAB_CAPACITY. */
@@ -285,31 +290,19 @@ static int parse_file(const char *opt, const char *arg, const char *suffix, cons
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},
-	    {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},
-	    {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'},
-	    {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'},
-	    {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},
-	    {"compare", no_argument, NULL, 'C'},
-	    {"rounds", required_argument, NULL, 'N'},
-	    {"plot", required_argument, NULL, 'G'},
-	    {"hist", required_argument, NULL, 'H'},
-	    {"slowest", required_argument, NULL, 'S'},
-	    {"nop", no_argument, NULL, 'n'},
-	    {"force", no_argument, NULL, 'f'},
-	    {"threads", required_argument, NULL, 'J'},
-	    {"cpus", required_argument, NULL, 'U'},
-	    {0},
+	    {"rw", required_argument, NULL, 'r'},     {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},     {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},  {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},	      {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},	      {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},  {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},  {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},   {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'}, {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
+	    {"nop", no_argument, NULL, 'n'},	      {"force", no_argument, NULL, 'f'},
+	    {"pi", no_argument, NULL, 'I'},	      {"threads", required_argument, NULL, 'J'},
+	    {"cpus", required_argument, NULL, 'U'},   {0},
 	};
 	bool have_time = false, have_rounds = false;
 	uint64_t v;
@@ -419,6 +412,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'f':
 			p->force = true;
 			break;
+		case 'I':
+			p->pi = true;
+			break;
 		case 'J':
 			if (parse_count("--threads", optarg, MAX_THREADS, &p->threads))
 				return -1;
@@ -473,6 +469,11 @@ static int parse_args(int argc, char **argv, struct params *p)
 	    (p->compare || p->ndepths > 1 || p->slowest || p->plot || p->listen)) {
 		cli_err("--threads and --cpus run one workload: not with --compare, a --qd list, "
 			"--slowest, --plot or --listen");
+		return -1;
+	}
+	if (p->pi && (p->compare || p->nop || p->threads || p->ncpus)) {
+		cli_err("--pi applies to one NVMe namespace: not with --compare, --nop, --threads "
+			"or --cpus");
 		return -1;
 	}
 	if (p->nop) {

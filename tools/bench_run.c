@@ -23,6 +23,7 @@ struct slot {
 	int buf_index;	 /* its registered buffer, or -1 */
 	uint64_t offset; /* of the I/O in flight */
 	bool write;
+	unsigned char *md; /* --pi: its separate metadata (NULL on extended LBAs) */
 };
 
 struct job {
@@ -62,6 +63,13 @@ struct job {
 	double last_t;
 	uint64_t last_ops;
 	struct rl_hist *scratch;
+	/* --pi: the namespace, its format, and what a slot's buffers hold */
+	struct rl_nvme_dev *nvme;
+	const struct rl_nvme_info *in;
+	uint32_t pi_nlb;  /* blocks an I/O */
+	size_t buf_bytes; /* bs, or on extended LBAs the data and metadata interleaved */
+	bool pi_reads;	  /* --pi: reads' PI is checked as they complete */
+	unsigned char *mds;
 };
 
 static double now_s(void)
@@ -126,6 +134,7 @@ void job_destroy(struct job *j)
 	/* Destroying the engine reaps what is in flight before the buffers go away. */
 	rl_engine_destroy(j->e);
 	rl_free_aligned(j->bufs);
+	rl_free_aligned(j->mds);
 	rl_hist_destroy(j->scratch);
 	free(j->heap);
 	free(j->idle);
@@ -177,6 +186,24 @@ int job_open(struct job *j, const char *path, unsigned flags, struct rl_target *
 		j->nblocks = range / p->bs;
 	if (rl_target_mem_align(t) > j->mem_align)
 		j->mem_align = rl_target_mem_align(t);
+	j->buf_bytes = p->bs;
+	j->nvme = passthru ? rl_target_nvme(t) : NULL;
+	j->in = j->nvme ? rl_nvme_info(j->nvme) : NULL;
+	if (p->pi && (!j->in || !j->in->pi_type || (j->in->pif != 0 && j->in->pif != 2))) {
+		cli_err("%s: --pi needs an NVMe namespace formatted with protection information "
+			"(16- or 64-bit guard)%s",
+			path, j->in ? "; this LBA format has none" : "");
+		return EXIT_USAGE;
+	}
+	if (!p->pi && !(j->in && j->in->extended))
+		j->in = NULL; /* byte offsets, through the target */
+	if (j->in) {
+		/* By LBA: --pi, and extended LBAs, which byte offsets cannot address. */
+		j->pi_nlb = (uint32_t)(p->bs / j->in->lba_size);
+		j->pi_reads = p->pi;
+		if (j->in->extended)
+			j->buf_bytes = (size_t)j->pi_nlb * (j->in->lba_size + j->in->ms);
+	}
 	return 0;
 }
 
@@ -188,9 +215,18 @@ void job_open_error(struct job *j, const char *path)
 int job_buffers(struct job *j)
 {
 	const struct params *p = j->p;
-	size_t total = (size_t)j->max_qd * p->bs;
+	size_t total = (size_t)j->max_qd * j->buf_bytes;
+	bool sep_md = p->pi && !j->in->extended;
 
 	j->bufs = rl_alloc_aligned(j->mem_align, total);
+	if (sep_md) {
+		j->mds = rl_alloc_aligned(4096, (size_t)j->max_qd * j->pi_nlb * j->in->ms);
+		if (!j->mds) {
+			cli_err("out of memory for metadata buffers");
+			return EXIT_IO;
+		}
+		memset(j->mds, 0, (size_t)j->max_qd * j->pi_nlb * j->in->ms);
+	}
 	if (!j->bufs) {
 		cli_err("out of memory for %u buffers of %llu bytes", j->max_qd,
 			(unsigned long long)p->bs);
@@ -212,9 +248,13 @@ int job_buffers(struct job *j)
 	for (unsigned i = 0; i < j->max_qd; i++) {
 		struct slot *s = &j->slots[i];
 
-		*s = (struct slot){.j = j, .buf = j->bufs + (size_t)i * p->bs, .buf_index = -1};
+		*s =
+		    (struct slot){.j = j,
+				  .buf = j->bufs + (size_t)i * j->buf_bytes,
+				  .buf_index = -1,
+				  .md = sep_md ? j->mds + (size_t)i * j->pi_nlb * j->in->ms : NULL};
 		if (p->fixedbufs && (i == 0 || j->slots[i - 1].buf_index >= 0)) {
-			s->buf_index = rl_engine_register_buffer(j->e, s->buf, p->bs);
+			s->buf_index = rl_engine_register_buffer(j->e, s->buf, j->buf_bytes);
 			if (s->buf_index < 0)
 				cli_err("warning: %s; buffers %u to %u are not registered",
 					cli_lib_msg(j->e), i, j->max_qd - 1);
@@ -225,6 +265,30 @@ int job_buffers(struct job *j)
 
 static void on_complete(void *arg, int res, uint64_t result);
 static void job_note_errors(struct job *j, struct lat_run *r);
+
+/*
+ * --pi, or extended LBAs: the slot's I/O by LBA with its metadata. A write's PI is generated here,
+ * in the loop, and checked by the controller; a read's is checked in software when it completes.
+ */
+static int issue_pi(struct job *j, struct slot *s)
+{
+	const struct rl_nvme_info *in = j->in;
+	uint64_t slba = s->offset / in->lba_size;
+	struct rl_nvme_io io = {.size = sizeof(io),
+				.flags = !j->p->pi
+					     ? 0
+					     : RL_NVME_IO_PRCHK_GUARD |
+						   (in->pi_type != 3 ? RL_NVME_IO_PRCHK_REFTAG : 0),
+				.md = s->md,
+				.md_len = s->md ? j->pi_nlb * in->ms : 0};
+	int ret = 0;
+
+	if (!s->write)
+		return rl_nvme_read_io(j->nvme, s->buf, slba, j->pi_nlb, &io, on_complete, s);
+	if (j->p->pi)
+		ret = rl_pi_generate(in, s->buf, s->md, slba, j->pi_nlb, &io);
+	return ret ? ret : rl_nvme_write_io(j->nvme, s->buf, slba, j->pi_nlb, &io, on_complete, s);
+}
 
 /* Queue @s's next I/O; false when the job issues no more (time, --count or an error). */
 static bool issue(struct slot *s)
@@ -242,7 +306,9 @@ static bool issue(struct slot *s)
 		s->write = next_rand(j) & 1;
 	block = j->random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
 	s->offset = block * p->bs;
-	if (s->buf_index >= 0)
+	if (j->in)
+		ret = issue_pi(j, s);
+	else if (s->buf_index >= 0)
 		ret = s->write ? rl_target_write_fixed(j->t, s->buf, p->bs, s->offset, s->buf_index,
 						       on_complete, s)
 			       : rl_target_read_fixed(j->t, s->buf, p->bs, s->offset, s->buf_index,
@@ -308,6 +374,13 @@ static __attribute__((noinline, cold)) void note_failure(struct job *j, int res)
 	j->stopping = true;
 }
 
+/* --pi: off the plain path, so on_complete() stays a leaf there. */
+static __attribute__((noinline)) int check_pi(struct job *j, const struct slot *s)
+{
+	return rl_pi_verify(j->in, s->buf, s->md, s->offset / j->in->lba_size, j->pi_nlb, NULL,
+			    NULL);
+}
+
 /*
  * Per I/O: a leaf with no frame. Success is one comparison with ok_res (0 for passthrough,
  * where > 0 is an NVMe status, and for a NOP; bs for O_DIRECT, where a short transfer fails).
@@ -319,6 +392,9 @@ static void on_complete(void *arg, int res, uint64_t result)
 
 	(void)result;
 	j->completed++;
+	/* --pi: a read's PI, checked as it arrives; a failure is its NVMe status. */
+	if (__builtin_expect(j->pi_reads, 0) && !s->write && res == 0)
+		res = check_pi(j, s);
 	j->idle[j->nidle++] = s;
 	if (__builtin_expect(res != j->ok_res, 0))
 		note_failure(j, res);

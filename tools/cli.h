@@ -67,6 +67,22 @@ int cmd_lat(int argc, char **argv);
 /* read, write, zeroes, trim, flush: argv[0] names the verb. */
 int cmd_data(int argc, char **argv);
 int cmd_list(int argc, char **argv);
+
+/* read / write --md --pi --pract --prchk --apptag --apptag-mask --reftag (tools/data_pi.c). */
+struct pi_opts {
+	const char *md_path; /* --md FILE: the metadata, ms bytes a block */
+	bool pi;	     /* generate PI in software on write, check it on read */
+	bool pract;	     /* the controller inserts (write) or strips (read) the PI */
+	bool prchk;	     /* the controller checks the PI */
+	bool apptag_set, reftag_set;
+	uint16_t apptag, apptag_mask;
+	uint64_t reftag;
+};
+/* An NVMe read to stdout (data) and --md (metadata); a write from stdin and --md. */
+int data_pi_read(struct rl_engine *e, struct rl_target *t, const char *path, uint64_t off,
+		 uint64_t len, const struct pi_opts *o);
+int data_pi_write(struct rl_engine *e, struct rl_target *t, const char *path, uint64_t off,
+		  const struct pi_opts *o);
 int cmd_identify(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_serve(int argc, char **argv);

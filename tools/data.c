@@ -69,10 +69,32 @@ static const char force_help[] =
     "                 exclusively (O_EXCL) and refuses it then. On NVMe it claims the\n"
     "                 namespace's block device /dev/nvmeXnY the same way\n";
 
+static const char pi_help[] =
+    "NVMe metadata and protection information (PI), by LBA; stdin/stdout carry the data\n"
+    "alone, on extended-LBA formats too (ringline interleaves the metadata):\n"
+    "  --md FILE      the metadata, ms bytes a block: written from FILE (its size must\n"
+    "                 match the blocks on stdin), read into FILE\n"
+    "  --pi           write: generate PI in software (guard, application tag, reference\n"
+    "                 tag) and have the controller check it; read: check it in software,\n"
+    "                 naming the first failing LBA and check\n"
+    "  --pract        the controller inserts the PI (write) or strips it (read): PRACT\n"
+    "  --prchk        the controller checks guard, reference tag (types 1, 2) and the\n"
+    "                 application tag when --apptag is given: PRCHK\n"
+    "  --apptag N     the application tag written and checked\n"
+    "  --apptag-mask M  the bits of it that are checked (default 0xffff)\n"
+    "  --reftag N     the initial reference tag of PI types 2 and 3 (type 1: the LBA)\n";
+
 static void usage(FILE *out, const struct verb *v)
 {
-	fprintf(out, "usage: ringline %s %s%s%s [--passthrough]\n\n%s.\n", v->name, v->args,
-		v->nargs ? " [--raw]" : "", v->writes ? " [--force]" : "", v->what);
+	bool rw = !strcmp(v->name, "read") || !strcmp(v->name, "write");
+
+	fprintf(
+	    out, "usage: ringline %s %s%s%s [--passthrough]%s\n\n%s.\n", v->name, v->args,
+	    v->nargs ? " [--raw]" : "", v->writes ? " [--force]" : "",
+	    rw ? " [--md FILE] [--pi] [--pract] [--prchk]\n       [--apptag N [--apptag-mask M]] "
+		 "[--reftag N]"
+	       : "",
+	    v->what);
 	if (!strcmp(v->name, "write"))
 		fprintf(out, write_note, PIPE_MAX >> 20);
 	fputs("DEV is /dev/ngXnY (NVMe passthrough), a block device or a regular file (O_DIRECT).\n"
@@ -85,6 +107,8 @@ static void usage(FILE *out, const struct verb *v)
 		fputs(raw_help, out);
 	if (v->writes)
 		fputs(force_help, out);
+	if (!strcmp(v->name, "read") || !strcmp(v->name, "write"))
+		fputs(pi_help, out);
 	fputs("  --passthrough  for a /dev/nvmeXnY, use its /dev/ngXnY through passthrough\n"
 	      "  -h, --help     show this text\n"
 	      "\n"
@@ -350,10 +374,21 @@ int cmd_data(int argc, char **argv)
 	    {"raw", no_argument, NULL, 'r'},
 	    {"force", no_argument, NULL, 'f'},
 	    {"passthrough", no_argument, NULL, 'p'},
+	    {"md", required_argument, NULL, 'M'},
+	    {"pi", no_argument, NULL, 'P'},
+	    {"pract", no_argument, NULL, 'A'},
+	    {"prchk", no_argument, NULL, 'C'},
+	    {"apptag", required_argument, NULL, 'T'},
+	    {"apptag-mask", required_argument, NULL, 'K'},
+	    {"reftag", required_argument, NULL, 'R'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
 	const struct verb *v = NULL;
+	struct pi_opts pio = {.apptag_mask = 0xffff};
+	bool pi_path = false;
+	uint64_t num;
+	char *end;
 	struct ctx c = {0};
 	uint64_t off = 0, len = 0;
 	unsigned flags = 0;
@@ -376,6 +411,38 @@ int cmd_data(int argc, char **argv)
 		case 'p':
 			flags |= RL_TARGET_PASSTHROUGH;
 			break;
+		case 'M':
+			pio.md_path = optarg;
+			pi_path = true;
+			break;
+		case 'P':
+		case 'A':
+		case 'C':
+			*(opt == 'P' ? &pio.pi : opt == 'A' ? &pio.pract : &pio.prchk) = true;
+			pi_path = true;
+			break;
+		case 'T':
+		case 'K':
+		case 'R':
+			errno = 0;
+			num = strtoull(optarg, &end, 0);
+			if (errno || end == optarg || *end || *optarg == '-' ||
+			    (opt != 'R' && num > 0xffff) || num > 0xffffffffffffull) {
+				cli_err("%s: --%s '%s': expected a number up to %s", v->name,
+					opt == 'T'   ? "apptag"
+					: opt == 'K' ? "apptag-mask"
+						     : "reftag",
+					optarg, opt == 'R' ? "2^48 - 1" : "0xffff");
+				return EXIT_USAGE;
+			}
+			if (opt == 'T')
+				pio.apptag = (uint16_t)num, pio.apptag_set = true;
+			else if (opt == 'K')
+				pio.apptag_mask = (uint16_t)num;
+			else
+				pio.reftag = num, pio.reftag_set = true;
+			pi_path = true;
+			break;
 		case 'h':
 			usage(stdout, v);
 			return 0;
@@ -396,6 +463,16 @@ int cmd_data(int argc, char **argv)
 	if (raw && !v->nargs) {
 		cli_err("%s: --raw applies to commands with a range (read, write, zeroes, trim)",
 			v->name);
+		return EXIT_USAGE;
+	}
+	if (pi_path && strcmp(v->name, "read") && strcmp(v->name, "write")) {
+		cli_err("%s: --md, --pi, --pract, --prchk, --apptag and --reftag apply to read "
+			"and write",
+			v->name);
+		return EXIT_USAGE;
+	}
+	if (pi_path && raw) {
+		cli_err("%s: --raw does not combine with --md and the PI options", v->name);
 		return EXIT_USAGE;
 	}
 	if (force && !v->writes) {
@@ -439,6 +516,11 @@ int cmd_data(int argc, char **argv)
 	}
 	if (v->nargs == 2 && (ret = check_range(&c, off, len, raw)))
 		goto out;
+	if (pi_path) {
+		ret = v->name[0] == 'r' ? data_pi_read(c.e, c.t, c.path, off, len, &pio)
+					: data_pi_write(c.e, c.t, c.path, off, &pio);
+		goto out;
+	}
 	switch (v->name[0]) {
 	case 'r':
 		ret = do_read(&c, off, len);

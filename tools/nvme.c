@@ -77,13 +77,16 @@ int cmd_identify(int argc, char **argv)
 	    "usage: ringline identify DEV [--json]\n"
 	    "\n"
 	    "Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
-	    "and metadata size of the format in use, size, capacity and utilisation in blocks,\n"
+	    "and metadata size of the format in use, its protection information (type, guard,\n"
+	    "where in the metadata), size, capacity and utilisation in blocks,\n"
 	    "MDTS, model, serial and firmware.\n"
 	    "\n"
 	    "options:\n"
-	    "  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, nsze, ncap,\n"
-	    "              nuse, capacity_bytes, mdts_bytes, max_transfer_bytes, dlfeat, model,\n"
-	    "              serial, firmware, device, generic_device\n"
+	    "  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, pi_type\n"
+	    "              (0 none, 1-3), pif (0 16-bit, 1 32-bit, 2 64-bit guard), pi_size,\n"
+	    "              pi_first, nsze, ncap, nuse, capacity_bytes, mdts_bytes,\n"
+	    "              max_transfer_bytes, dlfeat, model, serial, firmware, device,\n"
+	    "              generic_device\n"
 	    "  -h, --help  show this text\n"
 	    "\n"
 	    "exit status: 0 success, 1 device error, 2 usage error\n";
@@ -106,6 +109,16 @@ int cmd_identify(int argc, char **argv)
 		printf("  model %s, serial %s, firmware %s\n", in->model, in->serial, in->firmware);
 		printf("  LBA format %u: %u-byte blocks, %u bytes of metadata%s\n", in->lbaf,
 		       in->lba_size, in->ms, in->extended ? " (extended LBA)" : "");
+		if (in->pi_type)
+			printf("  protection information: type %u, %s guard (%u bytes of PI, %s of "
+			       "the metadata)\n",
+			       in->pi_type,
+			       in->pif == 2   ? "64-bit CRC-64 NVMe"
+			       : in->pif == 1 ? "32-bit CRC-32C"
+					      : "16-bit CRC-16 T10-DIF",
+			       in->pi_size, in->pi_first ? "first bytes" : "last bytes");
+		else if (in->ms)
+			printf("  protection information: none (metadata only)\n");
 		printf("  size %llu blocks (%llu bytes), capacity %llu, in use %llu\n",
 		       (unsigned long long)in->nsze, (unsigned long long)in->capacity_bytes,
 		       (unsigned long long)in->ncap, (unsigned long long)in->nuse);

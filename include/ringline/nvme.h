@@ -33,6 +33,11 @@ struct rl_nvme_dev;
  * @dlfeat:         deallocate read behaviour (bits 2:0: 1 reads zeroes, 2 reads ones).
  * @model, @serial, @firmware: trimmed strings from Identify Controller.
  * @generic_path:   the /dev/ngXnY the device was opened through.
+ * @pi_type:        end-to-end protection information type (Identify Namespace DPS): 0 none, 1-3.
+ * @pi_first:       PI is in the first bytes of the metadata (DPS bit 3), else in the last.
+ * @pif:            PI format (Identify NS for the NVM command set, ELBAF): 0 the 16-bit guard
+ *                  (8-byte PI), 1 the 32-bit guard, 2 the 64-bit guard (16-byte PI).
+ * @pi_size:        bytes of PI in each block's metadata (0 without PI).
  */
 struct rl_nvme_info {
 	uint32_t nsid;
@@ -51,6 +56,10 @@ struct rl_nvme_info {
 	char serial[21];
 	char firmware[9];
 	char generic_path[64];
+	uint8_t pi_type;
+	bool pi_first;
+	uint8_t pif;
+	uint8_t pi_size;
 };
 
 #define RL_NVME_POLLED (1u << 0) /* use the engine's IOPOLL ring (needs opts.iopoll) */
@@ -160,6 +169,10 @@ RL_EXPORT int rl_nvme_get_log(struct rl_nvme_dev *d, uint8_t lid, uint32_t nsid,
 /* Generic command status and media error values used by ringline's tests and tools. */
 #define RL_NVME_STATUS_LBA_RANGE 0x080	    /* SCT 0, SC 0x80: LBA Out of Range */
 #define RL_NVME_STATUS_COMPARE_FAILED 0x285 /* SCT 2, SC 0x85: Compare Failure */
+/* SCT 2 (media and data integrity), end-to-end protection information checks: */
+#define RL_NVME_STATUS_GUARD_CHECK 0x282  /* End-to-end Guard Check Error */
+#define RL_NVME_STATUS_APPTAG_CHECK 0x283 /* End-to-end Application Tag Check Error */
+#define RL_NVME_STATUS_REFTAG_CHECK 0x284 /* End-to-end Reference Tag Check Error */
 
 /**
  * rl_nvme_status_str() - name an NVMe status (res > 0 of a passthrough command), such as

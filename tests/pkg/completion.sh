@@ -51,7 +51,8 @@ expect "a command from its start" "serve" ringline se
 expect "bench's options, not serve's (--rate)" "--ramp" ringline bench --ra
 expect "--rw's values" "randread randrw randwrite read" ringline bench --rw r
 expect "nothing to offer after an option that takes a number" "" ringline lat --qd ""
-expect "read's options" "--help --passthrough --raw -h" ringline read -
+expect "read's options" "--apptag --apptag-mask --help --md --passthrough --pi --pract --prchk --raw --reftag -h" \
+	ringline read -
 expect "device paths" "/dev/null" ringline identify /dev/nul
 
 # Each option offered for a command is one that the command's --help lists.

@@ -214,3 +214,41 @@ Test(nvme_identify, a_namespace_past_2_to_the_64_bytes_is_refused)
 	cr_assert_eq(parse(&id), -EIO);
 	cr_assert_str_eq(id.why, "4503599627370496 blocks of 4096 bytes are past 2^64 bytes");
 }
+
+Test(nvme_identify, protection_information_from_dps_and_elbaf)
+{
+	struct identify id;
+	struct nvme_nvm_id_ns nvm;
+
+	qemu(&id, 5); /* 4096 + 8 */
+	id.ns.dps = 0x1;
+	cr_assert_eq(parse(&id), 0, "%s", id.why);
+	cr_assert_eq(id.in.pi_type, 1);
+	cr_assert_not(id.in.pi_first);
+	cr_assert_eq(id.in.pi_size, 8, "the 16-bit guard until ELBAF says otherwise");
+	id.ns.dps = 0x3 | 0x8; /* type 3, PI first */
+	cr_assert_eq(parse(&id), 0);
+	cr_assert_eq(id.in.pi_type, 3);
+	cr_assert(id.in.pi_first);
+
+	qemu(&id, 6); /* 4096 + 16 */
+	id.ns.dps = 0x1;
+	cr_assert_eq(parse(&id), 0);
+	memset(&nvm, 0, sizeof(nvm));
+	nvm.elbaf[6] = htole32(2u << 7); /* PIF 2: the 64-bit guard */
+	rl__nvme_parse_pif(&nvm, &id.in);
+	cr_assert_eq(id.in.pif, 2);
+	cr_assert_eq(id.in.pi_size, 16);
+
+	qemu(&id, 1); /* 512 + 8 cannot hold 16 bytes of PI */
+	id.ns.dps = 0x1;
+	cr_assert_eq(parse(&id), 0);
+	nvm.elbaf[1] = htole32(2u << 7);
+	rl__nvme_parse_pif(&nvm, &id.in);
+	cr_assert_eq(id.in.pi_size, 0, "a PI format that does not fit the metadata is unusable");
+
+	qemu(&id, 0); /* no metadata, yet PI claimed */
+	id.ns.dps = 0x1;
+	cr_assert_eq(parse(&id), -EIO);
+	cr_assert(strstr(id.why, "PI type 1 with 0 bytes of metadata"), "%s", id.why);
+}
