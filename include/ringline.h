@@ -8,6 +8,7 @@
 #include "ringline/target.h"
 #include "ringline/file.h"
 #include "ringline/nvme.h"
+#include "ringline/zns.h"
 #include "ringline/net.h"
 #include "ringline/timer.h"
 
