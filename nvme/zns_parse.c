@@ -59,8 +59,8 @@ int rl__nvme_parse_zns(const struct nvme_zns_id_ns *ns, const struct nvme_zns_id
 	/* ZASL is in minimum page sizes (4 KiB, CAP.MPSMIN) as a power of two; 0: MDTS. */
 	if (ctrl->zasl)
 		z->zasl_bytes = ctrl->zasl + 12 >= 32 ? UINT32_MAX : 1u << (ctrl->zasl + 12);
-	z->max_append = z->zasl_bytes && z->zasl_bytes < in->max_transfer ? z->zasl_bytes
-									  : in->max_transfer;
+	z->max_append =
+	    z->zasl_bytes && z->zasl_bytes < in->max_transfer ? z->zasl_bytes : in->max_transfer;
 	return 0;
 }
 

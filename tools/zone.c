@@ -202,9 +202,10 @@ int cmd_zones(int argc, char **argv)
 		struct rl_nvme_zone z;
 		int64_t r[2] = {0};
 
-		ret = wait_cmd(&c, rl_nvme_report_zones(c.d, slba, RL_ZONE_LIST_ALL, true, buf, len,
-							on_done, r),
-			       r, "Report Zones");
+		ret = wait_cmd(
+		    &c,
+		    rl_nvme_report_zones(c.d, slba, RL_ZONE_LIST_ALL, true, buf, len, on_done, r),
+		    r, "Report Zones");
 		if (ret)
 			goto out;
 		if (rl_nvme_zone_iter_init(&it, buf, len) <= 0)
@@ -235,8 +236,8 @@ int cmd_zones(int argc, char **argv)
 				       json_object_new_uint64(c.z->max_active));
 		json_object_object_add(o, "zones", arr);
 		arr = NULL;
-		printf("%s\n", json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
-								     JSON_C_TO_STRING_NOSLASHESCAPE));
+		printf("%s\n", json_object_to_json_string_ext(
+				   o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
 		json_object_put(o);
 	}
 	ret = 0;
@@ -303,7 +304,7 @@ int cmd_zone(int argc, char **argv)
 		return EXIT_USAGE;
 	}
 	if (argc - i != (all ? 2 : 3)) {
-		cli_err("zone: %s", all		     ? "--all takes no ZSLBA"
+		cli_err("zone: %s", all		   ? "--all takes no ZSLBA"
 				    : argc - i < 3 ? "missing ZSLBA (or --all)"
 						   : "unexpected argument after ZSLBA");
 		return EXIT_USAGE;
@@ -408,8 +409,8 @@ int cmd_append(int argc, char **argv)
 		ret = EXIT_USAGE;
 		goto out;
 	}
-	ret = wait_cmd(&c, rl_nvme_zone_append(c.d, buf, zslba, (uint32_t)(n / lbs), on_done, r),
-		       r, "Zone Append");
+	ret = wait_cmd(&c, rl_nvme_zone_append(c.d, buf, zslba, (uint32_t)(n / lbs), on_done, r), r,
+		       "Zone Append");
 	if (!ret)
 		printf("%llu\n", (unsigned long long)r[1]);
 out:

@@ -137,8 +137,7 @@ struct rl_nvme_zone_iter {
  * may exceed what @buf holds: ask again from the zone after the last one walked).
  * Context: pure, no device access; any bytes are safe.
  */
-RL_EXPORT int64_t rl_nvme_zone_iter_init(struct rl_nvme_zone_iter *it, const void *buf,
-					 size_t len);
+RL_EXPORT int64_t rl_nvme_zone_iter_init(struct rl_nvme_zone_iter *it, const void *buf, size_t len);
 /* rl_nvme_zone_next() - the next descriptor into @z. Return: false after the last. */
 RL_EXPORT bool rl_nvme_zone_next(struct rl_nvme_zone_iter *it, struct rl_nvme_zone *z);
 /* rl_nvme_zone_reported() - the header's Number of Zones of the report being walked. */
@@ -181,10 +180,10 @@ RL_EXPORT int rl_nvme_zone_append(struct rl_nvme_dev *d, const void *buf, uint64
 				  uint32_t nlb, rl_complete_fn cb, void *arg);
 
 /* Zoned command set statuses (SCT 1, command specific), as callbacks receive them. */
-#define RL_NVME_STATUS_ZONE_BOUNDARY 0x1b8     /* Zone Boundary Error */
-#define RL_NVME_STATUS_ZONE_FULL 0x1b9	       /* Zone Is Full */
-#define RL_NVME_STATUS_ZONE_READ_ONLY 0x1ba    /* Zone Is Read Only */
-#define RL_NVME_STATUS_ZONE_OFFLINE 0x1bb      /* Zone Is Offline */
+#define RL_NVME_STATUS_ZONE_BOUNDARY 0x1b8	/* Zone Boundary Error */
+#define RL_NVME_STATUS_ZONE_FULL 0x1b9		/* Zone Is Full */
+#define RL_NVME_STATUS_ZONE_READ_ONLY 0x1ba	/* Zone Is Read Only */
+#define RL_NVME_STATUS_ZONE_OFFLINE 0x1bb	/* Zone Is Offline */
 #define RL_NVME_STATUS_ZONE_INVALID_WRITE 0x1bc /* Zone Invalid Write: not at the write pointer */
 #define RL_NVME_STATUS_ZONE_TOO_MANY_ACTIVE 0x1bd
 #define RL_NVME_STATUS_ZONE_TOO_MANY_OPEN 0x1be

@@ -90,13 +90,13 @@ static void report(unsigned char *buf, uint64_t nr, unsigned n)
 	memset(buf, 0, RL_ZONE_REPORT_HDR + n * RL_ZONE_DESC_SIZE);
 	memcpy(buf, &le, 8);
 	for (unsigned i = 0; i < n; i++) {
-		struct nvme_zns_desc d = {.zt = 2,
-					  .zs = (uint8_t)((i % 2 ? RL_ZONE_FULL : RL_ZONE_IMP_OPEN)
-							  << 4),
-					  .za = (uint8_t)i,
-					  .zcap = htole64(3072),
-					  .zslba = htole64(4096ull * i),
-					  .wp = htole64(4096ull * i + 5 + i)};
+		struct nvme_zns_desc d = {
+		    .zt = 2,
+		    .zs = (uint8_t)((i % 2 ? RL_ZONE_FULL : RL_ZONE_IMP_OPEN) << 4),
+		    .za = (uint8_t)i,
+		    .zcap = htole64(3072),
+		    .zslba = htole64(4096ull * i),
+		    .wp = htole64(4096ull * i + 5 + i)};
 
 		memcpy(buf + RL_ZONE_REPORT_HDR + i * RL_ZONE_DESC_SIZE, &d, sizeof(d));
 	}
@@ -208,9 +208,8 @@ Test(nvme_zns, command_fields)
 	cr_assert_eq(c->addr, (uintptr_t)buf);
 	cr_assert_eq(c->data_len, 128 << 10);
 
-	cr_assert_eq(rl_nvme_report_zones(&f.d, 0x2000, RL_ZONE_LIST_FULL, true, buf, 4096,
-					  done_cb, &d),
-		     0);
+	cr_assert_eq(
+	    rl_nvme_report_zones(&f.d, 0x2000, RL_ZONE_LIST_FULL, true, buf, 4096, done_cb, &d), 0);
 	c = cmd_of(last_sqe(f.e));
 	cr_assert_eq(c->opcode, 0x7a);
 	cr_assert_eq(c->cdw10, 0x2000);
@@ -298,7 +297,7 @@ Test(nvme_zns, zone_statuses_are_named)
 	char buf[128];
 
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
-		cr_assert(strstr(rl_nvme_status_str(want[i].status, buf, sizeof(buf)),
-				 want[i].name),
-			  "0x%x: %s", want[i].status, buf);
+		cr_assert(
+		    strstr(rl_nvme_status_str(want[i].status, buf, sizeof(buf)), want[i].name),
+		    "0x%x: %s", want[i].status, buf);
 }
