@@ -61,8 +61,8 @@ static void reset_all(struct zfix *f)
 {
 	struct done d = {0};
 
-	cr_assert_eq(
-	    wait_one(f, rl_nvme_zone_mgmt(f->d, RL_ZONE_RESET, 0, true, done_cb, &d), &d), 0);
+	cr_assert_eq(wait_one(f, rl_nvme_zone_mgmt(f->d, RL_ZONE_RESET, 0, true, done_cb, &d), &d),
+		     0);
 }
 
 /* The zone starting at @zslba, as a report of one zone says it. */
@@ -120,9 +120,9 @@ Test(zns_dev, appends_in_flight_together_each_get_their_own_lba)
 		memset(buf + (size_t)i * f.lbs, 0x20 + i, f.lbs);
 	/* All submitted before any is reaped: NAPPEND appends to one zone in flight at once. */
 	for (int i = 0; i < NAPPEND; i++)
-		cr_assert_eq(rl_nvme_zone_append(f.d, buf + (size_t)i * f.lbs, zslba, 1, on_append,
-						 &a[i]),
-			     0, "%s", rl_engine_last_error(f.e));
+		cr_assert_eq(
+		    rl_nvme_zone_append(f.d, buf + (size_t)i * f.lbs, zslba, 1, on_append, &a[i]),
+		    0, "%s", rl_engine_last_error(f.e));
 	cr_assert_eq(rl_engine_inflight(f.e), NAPPEND);
 	drain(f.e);
 	fd = open(blk, O_RDONLY | O_DIRECT);
@@ -164,11 +164,10 @@ Test(zns_dev, zone_statuses_come_back_named)
 	buf = rl_alloc_aligned(4096, f.lbs);
 	memset(buf, 0x5a, f.lbs);
 	/* A finished zone is full: an append there is Zone Is Full. */
-	cr_assert_eq(wait_one(&f,
-			      rl_nvme_zone_mgmt(f.d, RL_ZONE_FINISH, f.z->zone_size, false, done_cb,
-						&d),
-			      &d),
-		     0);
+	cr_assert_eq(
+	    wait_one(&f, rl_nvme_zone_mgmt(f.d, RL_ZONE_FINISH, f.z->zone_size, false, done_cb, &d),
+		     &d),
+	    0);
 	res = wait_one(&f, rl_nvme_zone_append(f.d, buf, f.z->zone_size, 1, done_cb, &d), &d);
 	cr_assert_eq(res & 0x7ff, RL_NVME_STATUS_ZONE_FULL, "%s",
 		     rl_nvme_status_str(res, why, sizeof(why)));
@@ -208,11 +207,11 @@ Test(zns_dev, partial_and_filtered_reports)
 				      &d),
 			     0);
 	/* Full zones only: 1, 3 and 5. */
-	cr_assert_eq(wait_one(&f,
-			      rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_FULL, false, buf, len,
-						   done_cb, &d),
-			      &d),
-		     0);
+	cr_assert_eq(
+	    wait_one(&f,
+		     rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_FULL, false, buf, len, done_cb, &d),
+		     &d),
+	    0);
 	cr_assert_eq(rl_nvme_zone_iter_init(&it, buf, len), 3);
 	while (rl_nvme_zone_next(&it, &z)) {
 		cr_assert_eq(z.zslba, (uint64_t)(2 * n + 1) * f.z->zone_size);
@@ -221,18 +220,18 @@ Test(zns_dev, partial_and_filtered_reports)
 	}
 	cr_assert_eq(n, 3);
 	/* Every zone, four fit: without Partial Report the header counts them all. */
-	cr_assert_eq(wait_one(&f,
-			      rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_ALL, false, buf, len,
-						   done_cb, &d),
-			      &d),
-		     0);
+	cr_assert_eq(
+	    wait_one(&f,
+		     rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_ALL, false, buf, len, done_cb, &d),
+		     &d),
+	    0);
 	cr_assert_eq(rl_nvme_zone_iter_init(&it, buf, len), 4);
 	cr_assert_eq(rl_nvme_zone_reported(&it), f.z->nr_zones);
-	cr_assert_eq(wait_one(&f,
-			      rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_ALL, true, buf, len,
-						   done_cb, &d),
-			      &d),
-		     0);
+	cr_assert_eq(
+	    wait_one(&f,
+		     rl_nvme_report_zones(f.d, 0, RL_ZONE_LIST_ALL, true, buf, len, done_cb, &d),
+		     &d),
+	    0);
 	cr_assert_eq(rl_nvme_zone_iter_init(&it, buf, len), 4);
 	cr_assert_eq(rl_nvme_zone_reported(&it), 4);
 	reset_all(&f);
