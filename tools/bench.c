@@ -54,6 +54,11 @@ static void usage(FILE *out, const char *cmd)
 		"                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
 		"                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
 		"                 up to N-1 completed slots wait to make a whole batch\n"
+		"  --zoned        PATH is a zoned NVMe namespace (ZNS): every I/O is a Zone\n"
+		"                 Append of --bs to the zone being filled, QD in flight at\n"
+		"                 once; the zones of the range fill one after the other, and\n"
+		"                 when all are full they are reset (counted in the run time)\n"
+		"                 and filled again. Implies --rw write; --bs at most the ZASL\n"
 		"  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
 		"                 (slab, completion loop, statistics, callback), moving no data:\n"
 		"                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
@@ -206,31 +211,20 @@ static int parse_file(const char *opt, const char *arg, const char *suffix, cons
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},
-	    {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},
-	    {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'},
-	    {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},
-	    {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},
-	    {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'},
-	    {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'},
-	    {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},
-	    {"compare", no_argument, NULL, 'C'},
-	    {"rounds", required_argument, NULL, 'N'},
-	    {"plot", required_argument, NULL, 'G'},
-	    {"hist", required_argument, NULL, 'H'},
-	    {"slowest", required_argument, NULL, 'S'},
-	    {"nop", no_argument, NULL, 'n'},
-	    {"force", no_argument, NULL, 'f'},
-	    {0},
+	    {"rw", required_argument, NULL, 'r'},     {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},     {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},  {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},	      {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},	      {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},  {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},  {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},   {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'}, {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
+	    {"nop", no_argument, NULL, 'n'},	      {"force", no_argument, NULL, 'f'},
+	    {"zoned", no_argument, NULL, 'Z'},	      {0},
 	};
-	bool have_time = false, have_rounds = false;
+	bool have_time = false, have_rounds = false, have_rw = false;
 	uint64_t v;
 	char *end;
 	int c;
@@ -249,6 +243,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 				return -1;
 			}
 			p->rw = (enum rw)v;
+			have_rw = true;
 			break;
 		case 'b':
 			if (cli_parse_size(optarg, &p->bs) || p->bs == 0 || p->bs > (1u << 30)) {
@@ -318,6 +313,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'n':
 			p->nop = true;
 			break;
+		case 'Z':
+			p->zoned = true;
+			break;
 		case 'N':
 			if (parse_count("--rounds", optarg, MAX_ROUNDS, &p->rounds))
 				return -1;
@@ -359,6 +357,18 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--batch %u: above --qd %u", p->batch, p->qd);
 		return -1;
 	}
+	if (p->zoned && (p->compare || p->nop || p->poll || p->ndepths > 1)) {
+		cli_err("--zoned runs one Zone Append workload: not with --compare, --nop, --poll "
+			"or a --qd list");
+		return -1;
+	}
+	if (p->zoned && have_rw && p->rw != RW_WRITE) {
+		cli_err("--zoned writes sequentially by Zone Append: --rw %s does not apply",
+			rw_names[p->rw]);
+		return -1;
+	}
+	if (p->zoned)
+		p->rw = RW_WRITE;
 	if (have_rounds && !p->compare) {
 		cli_err("--rounds applies to --compare");
 		return -1;

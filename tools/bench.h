@@ -41,13 +41,14 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
-	bool force;	    /* --force: write to a block device in use */
-	bool nop;	    /* --nop: PATH is "nop:" */
-	bool compare;	    /* --compare: the four paths of one namespace */
-	unsigned rounds;    /* --rounds (with --compare) */
-	unsigned slowest;   /* --slowest N, 0: off */
-	const char *plot;   /* --plot FILE.svg */
-	const char *hist;   /* --hist FILE.csv */
+	bool force;	  /* --force: write to a block device in use */
+	bool zoned;	  /* --zoned: sequential writes by Zone Append, zones reset as they fill */
+	bool nop;	  /* --nop: PATH is "nop:" */
+	bool compare;	  /* --compare: the four paths of one namespace */
+	unsigned rounds;  /* --rounds (with --compare) */
+	unsigned slowest; /* --slowest N, 0: off */
+	const char *plot; /* --plot FILE.svg */
+	const char *hist; /* --hist FILE.csv */
 	const char *listen; /* serve the HTTP endpoints while running */
 };
 

@@ -211,6 +211,24 @@ check "zone close --all, then reset --all" sh -c "'$rl' zone close '$zng' --all 
 	'$rl' zone reset '$zng' --all"
 check "zones agree with nvme-cli at the end: all empty" zones_agree
 
+# ringline bench --zoned: Zone Appends at QD32 fill the four zones of the range, which are then
+# reset and filled again; 100 appends past four zones' capacity leave zone 0 at block 100.
+bench_zoned_fills_and_resets() {
+	local zcap n json
+	zcap=$("$rl" zones "$zng" --json | jq '.zones[0].zcap')
+	n=$((4 * zcap + 100))
+	json=$("$rl" bench "$zng" --zoned --bs "$lbs" --qd 32 --size $((4 * zsze * lbs)) \
+		--count "$n" --json) || return 1
+	jq -c '{ops, errors, iops}' <<<"$json"
+	jq -e --argjson n "$n" '.ops == $n and .errors == 0' <<<"$json" >/dev/null || return 1
+	zones_agree 0:implicitly-open || return 1
+	[ "$(wp_of 0)" = 100 ] || { echo "zone 0's write pointer is $(wp_of 0), not 100"; return 1; }
+}
+check "bench --zoned QD32: zones fill, are reset, fill again" bench_zoned_fills_and_resets
+check "refused: bench --zoned on a namespace that is not zoned" \
+	refused 1 "--zoned needs a zoned NVMe namespace" "$rl" bench "$png" --zoned --count 10
+check "zone reset --all after bench" "$rl" zone reset "$zng" --all
+
 # fio with the engine under test (the LD_LIBRARY_PATH way of tests/fio/lib.sh).
 rl_fio() {
 	env LD_LIBRARY_PATH="$(dirname "$plugin")" \
