@@ -38,6 +38,17 @@ static int server_closed(int fd)
 	return n == 0 || (n < 0 && errno == ECONNRESET);
 }
 
+/* One GET /v1/status on @fd: counted in @x->got when answered 200. */
+static void ask_ok(int fd, struct scene *x)
+{
+	static const char req[] = "GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n";
+
+	send_all(fd, req, sizeof(req) - 1);
+	if (!read_resp(fd, &x->r) && x->r.status == 200)
+		x->got++;
+	resp_free(&x->r);
+}
+
 static void start_idle(struct srv *s, unsigned max_conns, unsigned max_request, unsigned idle_ms)
 {
 	struct ctl_http_opts o = {
@@ -264,10 +275,7 @@ static void too_many(struct srv *s, void *arg)
 
 	for (int i = 0; i < 4; i++) {
 		fds[i] = dial(s->addr);
-		send_all(fds[i], req, sizeof(req) - 1);
-		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
-			x->got++;
-		resp_free(&x->r);
+		ask_ok(fds[i], x);
 		send_all(fds[i], req, 10); /* the next request, begun */
 	}
 	usleep(50000);
@@ -280,10 +288,7 @@ static void too_many(struct srv *s, void *arg)
 		x->got++;
 	resp_free(&x->r);
 	/* The kept ones still work, and a slot freed is a slot usable. */
-	send_all(fds[0], req, sizeof(req) - 1);
-	if (!read_resp(fds[0], &x->r) && x->r.status == 200)
-		x->got++;
-	resp_free(&x->r);
+	ask_ok(fds[0], x);
 	for (int i = 0; i < 4; i++)
 		close(fds[i]);
 	usleep(50000);
@@ -312,30 +317,19 @@ Test(http_clients, more_connections_than_the_limit)
 static void idle_gives_way(struct srv *s, void *arg)
 {
 	struct scene *x = arg;
-	static const char req[] = "GET /v1/status HTTP/1.1\r\nHost: t\r\n\r\n";
 	int fds[5];
 
 	for (int i = 0; i < 4; i++) {
 		fds[i] = dial(s->addr);
-		send_all(fds[i], req, sizeof(req) - 1);
-		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
-			x->got++;
-		resp_free(&x->r);
+		ask_ok(fds[i], x);
 		usleep(10000); /* fds[0] is the oldest idle one */
 	}
 	fds[4] = dial(s->addr);
-	send_all(fds[4], req, sizeof(req) - 1);
-	if (!read_resp(fds[4], &x->r) && x->r.status == 200)
-		x->got++;
-	resp_free(&x->r);
+	ask_ok(fds[4], x);
 	x->closed = server_closed(fds[0]);
 	/* The three others were kept. */
-	for (int i = 1; i < 4; i++) {
-		send_all(fds[i], req, sizeof(req) - 1);
-		if (!read_resp(fds[i], &x->r) && x->r.status == 200)
-			x->got++;
-		resp_free(&x->r);
-	}
+	for (int i = 1; i < 4; i++)
+		ask_ok(fds[i], x);
 	for (int i = 0; i < 5; i++)
 		close(fds[i]);
 	usleep(50000);
