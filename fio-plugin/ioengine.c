@@ -691,6 +691,8 @@ static int rl_fio_report_zones(struct thread_data *td, struct fio_file *f, uint6
 	ret = zone_session_open(f, RL_TARGET_RDONLY, &s);
 	if (ret)
 		return ret < 0 ? ret : -EINVAL;
+	if (rl_nvme_info(s.d)->max_transfer < r.len)
+		r.len = rl_nvme_info(s.d)->max_transfer / RL_ZONE_DESC_SIZE * RL_ZONE_DESC_SIZE;
 	r.buf = rl_alloc_aligned(4096, r.len);
 	r.slba = offset >> s.lba_shift;
 	ret = r.buf ? 0 : -ENOMEM;
