@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # User-space instructions per I/O: fio with the ringline engine against fio with its io_uring
-# engine, the job of bench/fio-engine-tmpfs.sh (4 KiB O_DIRECT random reads, iodepth 32,
-# fixedbufs, batches of 8) on a tmpfs file, counted by valgrind's callgrind.
+# engine, for each option set of bench/fio-sets.sh (the jobs of bench/fio-engine-tmpfs.sh) on
+# a tmpfs file, counted by valgrind's callgrind.
 #
 # Why: an instruction count does not depend on the machine's load, so it resolves differences
 # of a few percent that the IOPS benchmarks, on these noisy shared machines, cannot. It counts
@@ -13,12 +13,16 @@
 #
 # Usage: bench/fio-engine-instr.sh      (valgrind: apt-get install valgrind)
 # Env:   SIZE          I/O per short run, IEC suffixes (default 100M; 25 600 I/Os of 4 KiB)
+#        SETS          option sets (default all, see bench/fio-sets.sh)
 #        RINGLINE_FIO  the engine file (default build/fio-plugin/ringline in the repo)
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
+# shellcheck source=bench/fio-sets.sh
+. "$root/bench/fio-sets.sh"
+sets=$(fio_sets)
 size=$(numfmt --from=iec "${SIZE:-100M}") || die "bad SIZE '${SIZE:-}'"
 ((size >= 4 << 20 && size % 4096 == 0)) || die "SIZE must be a multiple of 4 KiB and at least 4M"
 engine=$(bench_fio_engine)
@@ -28,25 +32,21 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 file=$(bench_tmpfs_file fio 256M)
 
-job=(--name=fio-instr --filename="$file" --direct=1 --rw=randread --bs=4k --iodepth=32
-	--numjobs=1 --fixedbufs=1 --registerfiles=1
-	--iodepth_batch_submit=8 --iodepth_batch_complete_min=8
-	--norandommap --randrepeat=0 --gtod_reduce=1 --thread --output-format=json)
+common=(--name=fio-instr --filename="$file" --direct=1 --norandommap --randrepeat=0
+	--gtod_reduce=1 --thread --output-format=json)
 
-# instructions NAME ENGINE BYTES: one fio run under callgrind; sets ir (instructions) and ios.
 instructions() {
-	local out=$work/$1.$3
-	valgrind --tool=callgrind --callgrind-out-file="$out.cg" fio --ioengine="$2" "${job[@]}" \
-		--io_size="$3" --output="$out.json" >"$out.err" 2>&1 || {
+	local out=$work/$set.$1.$3
+	# shellcheck disable=SC2046 # fio_set_opts prints one word per option
+	valgrind --tool=callgrind --callgrind-out-file="$out.cg" fio --ioengine="$2" "${common[@]}" \
+		$(fio_set_opts "$set") --io_size="$3" --output="$out.json" >"$out.err" 2>&1 || {
 		cat "$out.err" >&2
 		die "fio --ioengine=$2 failed under valgrind (output above)"
 	}
 	ir=$(awk '/^summary:/ { print $2 }' "$out.cg")
-	ios=$(python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["jobs"][0]["read"]["total_ios"])' "$out.json")
+	ios=$(fio_total_ios "$out.json")
 }
 
-# per_io NAME ENGINE: sets per_io to the instructions per I/O between a run of SIZE and one of
-# 2 x SIZE.
 per_io() {
 	local ir1 ios1
 	instructions "$1" "$2" "$size"
@@ -57,10 +57,14 @@ per_io() {
 }
 
 echo "$(uname -r), $(fio --version), $(valgrind --version), engine $engine"
-echo "fio job options for both: ${job[*]}; --io_size $size and $((2 * size))"
-per_io ringline "external:$engine"
-rl=$per_io
-per_io io_uring io_uring
-ur=$per_io
-printf '%-10s %s\n' engine "instructions per I/O (user space)" ringline "$rl" io_uring "$ur"
-awk -v a="$rl" -v b="$ur" 'BEGIN { printf "ringline / io_uring: %.3f (below 1: ringline runs fewer instructions)\n", a / b }'
+echo "fio job options for both: ${common[*]}, then the set's; --io_size $size and $((2 * size)) per job"
+printf '%-10s %10s %10s %18s  %s\n' set ringline io_uring "ringline/io_uring" "set options"
+for set in $sets; do
+	per_io ringline "external:$engine"
+	rl=$per_io
+	per_io io_uring io_uring
+	ur=$per_io
+	printf '%-10s %10s %10s %18s  %s\n' "$set" "$rl" "$ur" \
+		"$(awk -v a="$rl" -v b="$ur" 'BEGIN { printf "%.3f", a / b }')" "$(fio_set_opts "$set")"
+done
+echo "(user-space instructions per I/O; below 1: ringline runs fewer instructions)"

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# fio with the ringline engine vs fio with its own io_uring engine: 4 KiB O_DIRECT random
-# reads, QD32, one job, fixed buffers and registered files, submission and completion batched
-# by 8 (as t/io_uring -s8 -c8), on a file in tmpfs. Identical job options; only --ioengine
-# differs.
+# fio with the ringline engine vs fio with its own io_uring engine on a file in tmpfs, over the
+# option sets of bench/fio-sets.sh (defaults, fixedbufs, batch, qd1, bs128k, numjobs2,
+# randwrite): for each set identical job options, only --ioengine differs, and its median ratio
+# of interleaved rounds is printed. O_DIRECT, 4 KiB random reads at iodepth 32 unless the set
+# says otherwise.
 #
 # Why tmpfs: it takes O_DIRECT and has no device behind it, so the run measures each engine's
 # cost per I/O. The machine is shared and noisy: the engines run interleaved, several rounds,
@@ -12,6 +13,7 @@
 # Env:   SECONDS   run time per engine and round (default 5)
 #        ROUNDS    rounds (default 5)
 #        SIZE      file size, IEC suffixes (default 1G)
+#        SETS      option sets to run (default all, see bench/fio-sets.sh)
 #        RINGLINE_FIO  the engine file (default build/fio-plugin/ringline in the repo)
 # Exits non-zero only if something fails to run; a ratio below target is reported, not an error.
 
@@ -26,6 +28,9 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
+# shellcheck source=bench/fio-sets.sh
+. "$root/bench/fio-sets.sh"
+sets=$(fio_sets)
 engine=$(bench_fio_engine)
 [ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
 work=$(mktemp -d /tmp/ringline-fio-tmpfs.XXXXXX)
@@ -33,28 +38,34 @@ trap bench_cleanup EXIT
 trap 'exit 130' INT TERM
 file=$(bench_tmpfs_file fio "$size")
 
-# The job, identical for both engines. No random map, clock reads or repeatable seed: the
-# engines' cost, not fio's bookkeeping.
-job=(--name=fio-tmpfs --filename="$file" --direct=1 --rw=randread --bs=4k --iodepth=32
-	--numjobs=1 --fixedbufs=1 --registerfiles=1
-	--iodepth_batch_submit=8 --iodepth_batch_complete_min=8
-	--norandommap --randrepeat=0 --gtod_reduce=1 --time_based --runtime="$runtime"
-	--output-format=json)
+# The job, identical for both engines, before the set's options. No random map, clock reads or
+# repeatable seed: the engines' cost, not fio's bookkeeping.
+common=(--name=fio-tmpfs --filename="$file" --direct=1 --norandommap --randrepeat=0
+	--gtod_reduce=1 --time_based --runtime="$runtime" --output-format=json)
 
-run_fio_ringline() {
-	LD_LIBRARY_PATH=$(dirname "$engine") fio --ioengine=ringline "${job[@]}" \
-		--output="$work/fio_ringline.log" >"$work/fio_ringline.err" 2>&1 || return
-	fio_read_iops "$work/fio_ringline.log"
-}
-
-run_fio_io_uring() {
-	fio --ioengine=io_uring "${job[@]}" \
-		--output="$work/fio_io_uring.log" >"$work/fio_io_uring.err" 2>&1 || return
-	fio_read_iops "$work/fio_io_uring.log"
+run_fio() {
+	local name=$1 engine_opt=$2 log=$work/$1.log
+	shift 2
+	# shellcheck disable=SC2046 # fio_set_opts prints one word per option
+	fio "$engine_opt" "${common[@]}" $(fio_set_opts "$set") --output="$log" \
+		>"$work/$name.err" 2>&1 || return
+	fio_total_iops "$log"
 }
 
 echo "$(uname -r), $(fio --version), engine $engine"
-echo "fio job options for both: ${job[*]}"
-echo "4 KiB O_DIRECT randread, QD32, 1 job, ${size} file, ${runtime}s x ${rounds} rounds"
-bench_rounds fio_ringline fio_io_uring
-bench_ratio fio_ringline fio_io_uring "$target"
+echo "fio job options for both: ${common[*]}"
+echo "${size} file, ${runtime}s x ${rounds} rounds per set; sets: $sets"
+summary=()
+for set in $sets; do
+	eval "run_${set}_ringline() { LD_LIBRARY_PATH=\$(dirname \"\$engine\") run_fio ${set}_ringline --ioengine=ringline; }"
+	eval "run_${set}_io_uring() { run_fio ${set}_io_uring --ioengine=io_uring; }"
+	echo
+	echo "== $set: $(fio_set_opts "$set")"
+	bench_rounds "${set}_ringline" "${set}_io_uring"
+	line=$(bench_ratio "${set}_ringline" "${set}_io_uring" "$target")
+	echo "$line"
+	summary+=("$(printf '%-10s %s' "$set" "${line#ratio }")")
+done
+echo
+echo "== ringline / io_uring, every set (target >= $target)"
+printf '%s\n' "${summary[@]}"

@@ -94,6 +94,7 @@ struct json_object *ctl__devices_json(struct rl_engine *e)
 			ADD(o, "mem_align", INT(rl_target_mem_align(t)));
 		}
 		ADD(o, "engine_path", json_object_new_string(rl_target_engine_path(t)));
+		ADD(o, "removed", json_object_new_boolean(rl_target_removed(t)));
 		json_object_array_add(a, o);
 	}
 	return a;

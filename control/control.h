@@ -34,6 +34,9 @@
  *                   none): writes at most @len bytes to @buf and returns the length of the whole
  *                   text, as snprintf(); called again with room for it when that is more.
  * @metrics_arg:     its first argument.
+ * @status:          an embedding server's own status, added to /v1/status as "server" (NULL:
+ *                   none): a new JSON object, which the service puts; NULL adds nothing.
+ * @status_arg:      its first argument.
  */
 struct ctl_http_opts {
 	const char *listen;
@@ -45,6 +48,8 @@ struct ctl_http_opts {
 	unsigned header_timeout_ms;
 	size_t (*metrics)(void *arg, char *buf, size_t len);
 	void *metrics_arg;
+	struct json_object *(*status)(void *arg);
+	void *status_arg;
 };
 
 #define CTL_HTTP_RATE 100

@@ -18,10 +18,14 @@ static void embedder_metrics(struct ctl_http *h)
 	size_t n = h->metrics(h->metrics_arg, small, sizeof(small));
 
 	if (n >= sizeof(small)) {
-		p = malloc(n + 1);
+		size_t room = n + 1;
+
+		p = malloc(room);
 		if (!p)
 			return;
-		n = h->metrics(h->metrics_arg, p, n + 1);
+		n = h->metrics(h->metrics_arg, p, room);
+		if (n >= room)
+			n = room - 1; /* it grew between the calls: never read past @p */
 	}
 	ctl__buf_put(&h->body, p, n);
 	if (p != small)
@@ -46,12 +50,17 @@ int ctl__get_metrics(struct ctl_http *h, struct ctl__conn *hc, const char *arg, 
 int ctl__get_status(struct ctl_http *h, struct ctl__conn *hc, const char *arg, size_t arg_len,
 		    bool keep_alive)
 {
+	struct json_object *o, *server;
 	struct ctl_stats st;
 
 	(void)arg;
 	(void)arg_len;
 	ctl_http_stats(h, &st);
-	ctl__reply_json(h, ctl__status_json(h->e, &st));
+	o = ctl__status_json(h->e, &st);
+	server = h->status ? h->status(h->status_arg) : NULL;
+	if (server)
+		json_object_object_add(o, "server", server);
+	ctl__reply_json(h, o);
 	return ctl__reply_send(h, hc, 200, JSON, keep_alive, NULL);
 }
 

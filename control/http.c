@@ -160,6 +160,8 @@ int ctl_http_start(struct rl_engine *e, const struct ctl_http_opts *o, struct ct
 	h->max_request = lo.max_request;
 	h->metrics = o->metrics;
 	h->metrics_arg = o->metrics_arg;
+	h->status = o->status;
+	h->status_arg = o->status_arg;
 	h->start_ns = ctl__now_ns();
 	h->conns = calloc(lo.max_conns, sizeof(*h->conns));
 	if (!h->conns) {

@@ -54,6 +54,8 @@ struct ctl_http {
 	struct ctl__buf head;
 	size_t (*metrics)(void *arg, char *buf, size_t len); /* ctl_http_opts */
 	void *metrics_arg;
+	struct json_object *(*status)(void *arg);
+	void *status_arg;
 };
 
 /* ---- parse.c: the http-parser glue --------------------------------------------------------- */

@@ -21,17 +21,19 @@ static const uint64_t bounds_ns[] = {
 };
 #define NBOUNDS (sizeof(bounds_ns) / sizeof(bounds_ns[0]))
 
-/* A label value with \, " and newline escaped. */
+/* A label value with \, " and newline escaped, and bytes that are not UTF-8 as %XX. */
 static void label(struct ctl__buf *b, const char *s)
 {
-	for (; *s; s++) {
-		if (*s == '\\' || *s == '"')
-			ctl__buf_printf(b, "\\%c", *s);
-		else if (*s == '\n')
-			ctl__buf_put(b, "\\n", 2);
-		else
-			ctl__buf_put(b, s, 1);
+	size_t start = 0, i = 0;
+
+	for (; s[i]; i++) {
+		if (s[i] != '\\' && s[i] != '"' && s[i] != '\n')
+			continue;
+		ctl__buf_put_utf8(b, s + start, i - start);
+		ctl__buf_put(b, s[i] == '\n' ? "\\n" : s[i] == '"' ? "\\\"" : "\\\\", 2);
+		start = i + 1;
 	}
+	ctl__buf_put_utf8(b, s + start, i - start);
 }
 
 static void family(struct ctl__buf *b, const char *name, const char *type, const char *help)
@@ -189,6 +191,13 @@ void ctl__metrics_render(struct rl_engine *e, const struct ctl_stats *st, struct
 		snprintf(v, sizeof(v), ",engine_path=\"%s\"", rl_target_engine_path(t));
 		target_sample(b, "ringline_target_info", t, NULL, v, "1");
 	}
+	family(b, "ringline_target_removed", "gauge",
+	       "1 once the target's device is gone (hot-unplugged, PCI function removed): every "
+	       "command on it fails.");
+	for (struct rl_target *t = rl_engine_next_target(e, NULL); t;
+	     t = rl_engine_next_target(e, t))
+		target_sample(b, "ringline_target_removed", t, NULL, NULL,
+			      rl_target_removed(t) ? "1" : "0");
 	counters(b, e, "ringline_ops_total", "Completed operations (successful or not).", 0);
 	counters(b, e, "ringline_bytes_total", "Bytes moved by successful operations.", 1);
 	errors(b, e);

@@ -71,8 +71,11 @@ static void on_timer(void *arg, int res, uint64_t result)
 	p->timing = false;
 	if (res || p->stopping)
 		return;
-	/* One read at a time: a read slower than the period delays the next one. */
-	if (!p->reading) {
+	/*
+	 * One read at a time: a read slower than the period delays the next one. A removed
+	 * device fails every read: the probe then only keeps its timer, which is cheap.
+	 */
+	if (!p->reading && !rl_target_removed(p->t)) {
 		uint64_t off = next_rand(p) % p->nblocks * p->bs;
 
 		if (!rl_target_read(p->t, p->buf, p->bs, off, on_read, p))

@@ -26,8 +26,12 @@ void ctl__reply_json(struct ctl_http *h, struct json_object *o)
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 
+	/*
+	 * json-c copies a string's bytes as they are, and names (paths, model strings) are bytes:
+	 * quote what is not UTF-8, which can only be inside a string, so the answer stays JSON.
+	 */
 	ctl__buf_reset(&h->body);
-	ctl__buf_put(&h->body, s, strlen(s));
+	ctl__buf_put_utf8(&h->body, s, strlen(s));
 	ctl__buf_put(&h->body, "\n", 1);
 	json_object_put(o);
 }

@@ -242,8 +242,9 @@ static inline int check_io(struct rl_file *f, const void *buf, uint64_t len, uin
 	return __builtin_expect(bad, 0) ? refuse_io(f, buf, len, off) : 0;
 }
 
-static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
-		   rl_complete_fn cb, void *arg)
+/* A read or write; @rwf: RWF_* flags for the SQE's rw_flags (RWF_DSYNC for a FUA write). */
+static inline int file_rw_flags(struct rl_target *t, bool write, void *buf, uint64_t len,
+				uint64_t off, int bi, int rwf, rl_complete_fn cb, void *arg)
 {
 	struct rl_file *f = file_of(t);
 	struct io_uring_sqe *sqe;
@@ -273,8 +274,23 @@ static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uin
 	} else {
 		io_uring_prep_read(sqe, (int)f->t.findex, buf, (unsigned)len, off);
 	}
+	if (rwf)
+		sqe->rw_flags = rwf;
 	rl__cmd_commit(c, sqe);
 	return 0;
+}
+
+static int file_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
+		   rl_complete_fn cb, void *arg)
+{
+	return file_rw_flags(t, write, buf, len, off, bi, 0, cb, arg);
+}
+
+/* FUA: RWF_DSYNC, which O_DIRECT turns into a FUA write (or a write and a cache flush). */
+static int file_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+			  rl_complete_fn cb, void *arg)
+{
+	return file_rw_flags(t, true, buf, len, off, bi, RWF_DSYNC, cb, arg);
 }
 
 int rl_file_read(struct rl_file *f, void *buf, size_t len, uint64_t off, rl_complete_fn cb,
@@ -433,6 +449,7 @@ static const struct rl__target_ops file_ops = {
     .engine_path = "direct",
     .rw = file_rw,
     .rwv = file_rwv,
+    .write_fua = file_write_fua,
     .zeroes = file_zeroes,
     .trim = file_trim,
     .flush = file_flush,

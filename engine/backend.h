@@ -25,6 +25,8 @@
  * @rw:         read (@write false) or write [@buf, @buf + @len) at @off with registered buffer
  *              @bi, or RL__BUF_FIND (regbuf.h).
  * @rwv:        vectored read or write; the iovecs live until the callback.
+ * @write_fua:  as @rw for a write that completes once on stable media (rl_target_write_flags()
+ *              with RL_IO_FUA); NULL where the backend has none (-EOPNOTSUPP).
  * @zeroes, @trim, @flush: write zeroes, deallocate, flush to stable media.
  * @close:      unregister, close and free the target; the engine has checked that nothing is
  *              in flight (or, in rl_engine_destroy(), reaped everything).
@@ -38,6 +40,8 @@ struct rl__target_ops {
 		  rl_complete_fn cb, void *arg);
 	int (*rwv)(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
 		   uint64_t off, rl_complete_fn cb, void *arg);
+	int (*write_fua)(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+			 rl_complete_fn cb, void *arg);
 	int (*zeroes)(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb,
 		      void *arg);
 	int (*trim)(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);
@@ -78,6 +82,8 @@ struct rl__op_stats {
 
 /* Count a failed completion of @st under @code (-errno, or an NVMe status SCT << 8 | SC). */
 void rl__count_error(struct rl__op_stats *st, int code);
+/* After a failed completion on @t: note whether its device was removed (rl_target_removed()). */
+void rl__target_check_removed(struct rl_target *t);
 
 /*
  * Common head of every target: the first member of the backend's malloc()ed object, which its
@@ -94,6 +100,7 @@ struct rl_target {
 	uint64_t fhandle; /* fixed-file handle */
 	uint32_t findex;  /* fixed-file table index */
 	unsigned inflight;
+	bool removed; /* rl_target_removed() */
 	struct rl__op_stats stats[RL_OP_COUNT];
 };
 

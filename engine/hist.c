@@ -8,44 +8,19 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "hist.h"
 #include "internal.h"
-
-#define SUB_BITS 7
-#define SUB (1u << SUB_BITS)
-#define MAX_EXP 43 /* 2^44 ns: about 4.8 hours */
-#define NBUCKETS (SUB + (MAX_EXP - SUB_BITS + 1) * SUB)
-
-struct rl_hist {
-	uint64_t count;
-	uint64_t min;
-	uint64_t max;
-	double sum;
-	uint64_t b[NBUCKETS];
-};
-
-static unsigned bucket_of(uint64_t v)
-{
-	unsigned k, shift;
-
-	if (v < SUB)
-		return (unsigned)v;
-	k = 63 - __builtin_clzll(v);
-	if (k > MAX_EXP)
-		return NBUCKETS - 1;
-	shift = k - SUB_BITS;
-	return SUB + shift * SUB + (unsigned)((v >> shift) - SUB);
-}
 
 static void bucket_range(unsigned i, uint64_t *lo, uint64_t *hi)
 {
 	unsigned shift;
 
-	if (i < SUB) {
+	if (i < RL__HIST_SUB) {
 		*lo = *hi = i;
 		return;
 	}
-	shift = (i - SUB) / SUB;
-	*lo = (uint64_t)(SUB + (i - SUB) % SUB) << shift;
+	shift = (i - RL__HIST_SUB) / RL__HIST_SUB;
+	*lo = (uint64_t)(RL__HIST_SUB + (i - RL__HIST_SUB) % RL__HIST_SUB) << shift;
 	*hi = *lo + ((uint64_t)1 << shift) - 1;
 }
 
@@ -71,13 +46,7 @@ void rl_hist_reset(struct rl_hist *h)
 
 void rl_hist_record(struct rl_hist *h, uint64_t v)
 {
-	if (!h->count || v < h->min)
-		h->min = v;
-	if (v > h->max)
-		h->max = v;
-	h->count++;
-	h->sum += (double)v;
-	h->b[bucket_of(v)]++;
+	rl__hist_record(h, v);
 }
 
 void rl_hist_merge(struct rl_hist *dst, const struct rl_hist *src)
@@ -90,7 +59,7 @@ void rl_hist_merge(struct rl_hist *dst, const struct rl_hist *src)
 		dst->max = src->max;
 	dst->count += src->count;
 	dst->sum += src->sum;
-	for (unsigned i = 0; i < NBUCKETS; i++)
+	for (unsigned i = 0; i < RL__HIST_NBUCKETS; i++)
 		dst->b[i] += src->b[i];
 }
 
@@ -111,7 +80,7 @@ uint64_t rl_hist_max(const struct rl_hist *h)
 
 double rl_hist_mean(const struct rl_hist *h)
 {
-	return h->count ? h->sum / (double)h->count : 0.0;
+	return h->count ? (double)h->sum / (double)h->count : 0.0;
 }
 
 uint64_t rl_hist_percentile(const struct rl_hist *h, double p)
@@ -130,7 +99,7 @@ uint64_t rl_hist_percentile(const struct rl_hist *h, double p)
 		rank++;
 	if (rank == 0)
 		rank = 1;
-	for (unsigned i = 0; i < NBUCKETS; i++) {
+	for (unsigned i = 0; i < RL__HIST_NBUCKETS; i++) {
 		seen += h->b[i];
 		if (seen < rank)
 			continue;
@@ -149,7 +118,7 @@ uint64_t rl_hist_percentile(const struct rl_hist *h, double p)
 int rl_hist_bucket_range(const struct rl_hist *h, unsigned *pos, uint64_t *lower, uint64_t *upper,
 			 uint64_t *count)
 {
-	for (unsigned i = *pos; i < NBUCKETS; i++) {
+	for (unsigned i = *pos; i < RL__HIST_NBUCKETS; i++) {
 		if (!h->b[i])
 			continue;
 		bucket_range(i, lower, upper);
@@ -157,7 +126,7 @@ int rl_hist_bucket_range(const struct rl_hist *h, unsigned *pos, uint64_t *lower
 		*pos = i + 1;
 		return 1;
 	}
-	*pos = NBUCKETS;
+	*pos = RL__HIST_NBUCKETS;
 	return 0;
 }
 

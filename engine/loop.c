@@ -2,6 +2,7 @@
 /* Submission and the completion loop: one CQE loop dispatches on the tag in user_data. */
 #include <errno.h>
 
+#include "hist.h"
 #include "internal.h"
 
 struct io_uring_sqe *rl__sqe(struct rl_engine *e, struct io_uring *ring)
@@ -32,18 +33,11 @@ struct io_uring_sqe *rl__cmd_sqe_slow(struct rl_engine *e, struct io_uring *ring
 	return sqe;
 }
 
-void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
-		  uint64_t now)
+/* Every CQE that is not a command's: timers, sockets, internal requests, stale ones. */
+static __attribute__((noinline)) void dispatch_other(struct rl_engine *e, uint64_t ud, int res,
+						     uint32_t flags, uint64_t now)
 {
-	struct rl__op_stats *st;
-	struct rl__cmd *c;
-	uint64_t lat;
-	rl_complete_fn fn;
-	void *arg;
-
 	switch (rl__ud_tag(ud)) {
-	case RL__TAG_CMD:
-		break;
 	case RL__TAG_IGNORE:
 		return;
 	case RL__TAG_TIMER:
@@ -62,6 +56,22 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 		e->stale_cqes++;
 		return;
 	}
+}
+
+void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uint64_t result,
+		  uint64_t now)
+{
+	struct rl__op_stats *st;
+	struct rl__cmd *c;
+	uint64_t lat;
+	rl_complete_fn fn;
+	void *arg;
+
+	/* Commands first: one comparison on the I/O path, the rest out of line. */
+	if (__builtin_expect(rl__ud_tag(ud) != RL__TAG_CMD, 0)) {
+		dispatch_other(e, ud, res, flags, now);
+		return;
+	}
 	c = rl__slab_lookup(&e->slab, rl__ud_slot(ud), rl__ud_gen(ud));
 	if (!c) {
 		e->stale_cqes++;
@@ -70,14 +80,16 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 
 	st = &c->target->stats[c->op];
 	st->ops++;
-	if (res < 0 || (c->res_status && res > 0))
+	if (res < 0 || (c->res_status && res > 0)) {
 		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
-	else
+		if (!c->target->removed)
+			rl__target_check_removed(c->target);
+	} else
 		st->bytes += c->res_status ? c->len : (uint64_t)res;
 	lat = 0;
 	if (!e->no_latency) {
 		lat = now > c->t_submit ? now - c->t_submit : 0;
-		rl_hist_record(st->lat, lat);
+		rl__hist_record(st->lat, lat);
 	}
 	c->target->inflight--;
 	e->pinflight -= c->polled;

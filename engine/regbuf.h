@@ -3,6 +3,7 @@
 #ifndef RINGLINE_ENGINE_REGBUF_H
 #define RINGLINE_ENGINE_REGBUF_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,24 +26,26 @@ int rl__buf_index(const struct rl_engine *e, const void *addr, size_t len);
 /* -EINVAL, with a message saying why registered buffer @index does not hold the range. */
 int rl__buf_refuse(struct rl_engine *e, int index, const void *addr, uint64_t len);
 
-/* 0 if registered buffer @index holds [@addr, @addr + @len), else -EINVAL with a message. */
-static inline int rl__buf_check(struct rl_engine *e, int index, const void *addr, uint64_t len)
+/*
+ * Whether registered buffer @index holds [@addr, @addr + @len). The caller returns
+ * rl__buf_refuse() when not: a tail call, so the check keeps no registers of its caller.
+ */
+static inline bool rl__buf_holds(const struct rl_engine *e, int index, const void *addr,
+				 uint64_t len)
 {
 	uintptr_t a = (uintptr_t)addr;
 	const struct rl__buf *b;
 
 	if (index < 0 || (unsigned)index >= e->nbufs)
-		return rl__buf_refuse(e, index, addr, len);
+		return false;
 	b = &e->bufs[index];
 	/* A free slot has length 0, so it holds nothing. */
-	if (a < b->addr || len > b->len || a - b->addr > b->len - len)
-		return rl__buf_refuse(e, index, addr, len);
-	return 0;
+	return a >= b->addr && len <= b->len && a - b->addr <= b->len - len;
 }
 
 /*
  * The registered buffer a backend's read or write uses: @bi, which the caller checked with
- * rl__buf_check(), or RL__BUF_FIND: whichever registered buffer holds the data, if one does.
+ * rl__buf_holds(), or RL__BUF_FIND: whichever registered buffer holds the data, if one does.
  */
 #define RL__BUF_FIND (-1)
 

@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: MIT
 /* Targets: a registered fd with per-operation counters and latency histograms. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 #include "internal.h"
@@ -96,6 +99,31 @@ const char *rl_target_name(const struct rl_target *t)
 unsigned rl_target_inflight(const struct rl_target *t)
 {
 	return t->inflight;
+}
+
+/*
+ * A removed device fails commands in several ways (ENODEV from a dying queue, EIO from a dead
+ * disk, an aborted status or EINTR for what was in flight), none of which says "gone" alone.
+ * Its node's entry under /sys/dev is what the kernel deletes with the device (del_gendisk(),
+ * the namespace's char device): ask there, once per failure until it is gone. Cold: only
+ * failed commands come here.
+ */
+__attribute__((cold, noinline)) void rl__target_check_removed(struct rl_target *t)
+{
+	char path[64];
+	struct stat st;
+
+	if (t->fd < 0 || fstat(t->fd, &st) || !(S_ISBLK(st.st_mode) || S_ISCHR(st.st_mode)))
+		return;
+	snprintf(path, sizeof(path), "/sys/dev/%s/%u:%u", S_ISBLK(st.st_mode) ? "block" : "char",
+		 major(st.st_rdev), minor(st.st_rdev));
+	if (access(path, F_OK) && errno == ENOENT)
+		t->removed = true;
+}
+
+bool rl_target_removed(const struct rl_target *t)
+{
+	return t->removed;
 }
 
 int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out)

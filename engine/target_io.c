@@ -54,17 +54,32 @@ int rl_target_write(struct rl_target *t, const void *buf, uint64_t len, uint64_t
 int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int buf_index,
 			 rl_complete_fn cb, void *arg)
 {
-	int ret = rl__buf_check(t->e, buf_index, buf, len);
-
-	return ret ? ret : t->ops->rw(t, false, buf, len, off, buf_index, cb, arg);
+	if (__builtin_expect(!rl__buf_holds(t->e, buf_index, buf, len), 0))
+		return rl__buf_refuse(t->e, buf_index, buf, len);
+	return t->ops->rw(t, false, buf, len, off, buf_index, cb, arg);
 }
 
 int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
 			  int buf_index, rl_complete_fn cb, void *arg)
 {
-	int ret = rl__buf_check(t->e, buf_index, buf, len);
+	if (__builtin_expect(!rl__buf_holds(t->e, buf_index, buf, len), 0))
+		return rl__buf_refuse(t->e, buf_index, buf, len);
+	return t->ops->rw(t, true, (void *)buf, len, off, buf_index, cb, arg);
+}
 
-	return ret ? ret : t->ops->rw(t, true, (void *)buf, len, off, buf_index, cb, arg);
+int rl_target_write_flags(struct rl_target *t, const void *buf, uint64_t len, uint64_t off,
+			  int buf_index, unsigned flags, rl_complete_fn cb, void *arg)
+{
+	if (buf_index != RL__BUF_FIND && !rl__buf_holds(t->e, buf_index, buf, len))
+		return rl__buf_refuse(t->e, buf_index, buf, len);
+	if (flags & ~RL_IO_FUA)
+		return rl__error(t->e, -EINVAL, "%s: unknown write flags 0x%x (RL_IO_FUA is 0x%x)",
+				 t->name, flags & ~RL_IO_FUA, RL_IO_FUA);
+	if (!flags)
+		return t->ops->rw(t, true, (void *)buf, len, off, buf_index, cb, arg);
+	if (!t->ops->write_fua)
+		return rl__error(t->e, -EOPNOTSUPP, "%s: this target has no FUA write", t->name);
+	return t->ops->write_fua(t, (void *)buf, len, off, buf_index, cb, arg);
 }
 
 int rl_target_readv(struct rl_target *t, const struct iovec *iov, int iovcnt, uint64_t off,

@@ -405,7 +405,8 @@ static char *rl_fio_errdetails(struct io_u *io_u)
 
 	if (status)
 		rl_nvme_status_str(status, name, sizeof(name));
-	if (asprintf(&msg, "ringline: %s: %s %s", io_u->file->file_name,
+	if (asprintf(&msg, "ringline: %s: %s%s %s", io_u->file->file_name,
+		     rf && rl_target_removed(rf->t) ? "the device was removed: " : "",
 		     status ? "NVMe status" : "error from the kernel:",
 		     status ? name : strerror(io_u->error)) < 0)
 		return NULL;

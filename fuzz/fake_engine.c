@@ -30,6 +30,8 @@ struct rl_conn {
 	char *q; /* queued for sending */
 	size_t qlen, qcap;
 	bool eof, eof_told, resumed, want_room, in_pump, again;
+	bool aborted; /* closed from the loop (fake_run()) with reason @why */
+	int why;
 };
 
 struct rl_listener {
@@ -286,6 +288,20 @@ void rl_conn_close(struct rl_conn *c)
 		return;
 	c->state = C_DRAINING;
 	c->inlen = c->heldlen = 0;
+	if (c->eof && !c->qlen) { /* nothing to send, the peer is done: closed from the loop */
+		c->aborted = true;
+		c->why = 0;
+	}
+}
+
+void rl_conn_abort(struct rl_conn *c)
+{
+	if (c->state == C_FREE)
+		return;
+	c->state = C_DRAINING;
+	c->inlen = c->heldlen = 0;
+	c->aborted = true;
+	c->why = -ECONNABORTED;
 }
 
 void rl_conn_resume(struct rl_conn *c)
@@ -502,6 +518,12 @@ void fake_run(void)
 	while (again) {
 		again = run_timers(false);
 		for (int k = 0; k < FAKE_CONNS; k++) {
+			if (f.conns[k].aborted && f.conns[k].state != C_FREE) {
+				f.conns[k].aborted = false;
+				conn_free(&f.conns[k], f.conns[k].why);
+				again = true;
+				continue;
+			}
 			if (f.conns[k].resumed && f.conns[k].state == C_OPEN) {
 				pump(&f.conns[k]);
 				again = true;
@@ -517,6 +539,9 @@ bool fake_pending(void)
 			return true;
 	for (size_t i = 0; i < sizeof(f.logs) / sizeof(f.logs[0]); i++)
 		if (f.logs[i].used)
+			return true;
+	for (int k = 0; k < FAKE_CONNS; k++)
+		if (f.conns[k].aborted && f.conns[k].state != C_FREE)
 			return true;
 	return f.queued != 0;
 }
@@ -626,15 +651,43 @@ const char *rl_engine_last_error(const struct rl_engine *e)
 	return f.err;
 }
 
+/*
+ * One large block (the NBD server's 32 MiB of buffers) is kept from one run for the next: the
+ * allocation, its page faults and ASan's poisoning would take most of each run otherwise.
+ */
+#define BIG_BLOCK (1u << 20)
+static struct {
+	void *out, *kept; /* the block handed out, or kept for the next run */
+	size_t size;
+} big;
+
 void *rl_alloc_aligned(size_t align, size_t size)
 {
 	void *p;
 
-	return posix_memalign(&p, align, size) ? NULL : p;
+	if (size >= BIG_BLOCK && align <= 4096 && big.kept && big.size == size && !big.out) {
+		big.out = big.kept;
+		big.kept = NULL;
+		return big.out;
+	}
+	if (posix_memalign(&p, align < 4096 && size >= BIG_BLOCK ? 4096 : align, size))
+		return NULL;
+	if (size >= BIG_BLOCK && !big.out) {
+		free(big.kept);
+		big.kept = NULL;
+		big.out = p;
+		big.size = size;
+	}
+	return p;
 }
 
 void rl_free_aligned(void *p)
 {
+	if (p && p == big.out) {
+		big.kept = p;
+		big.out = NULL;
+		return;
+	}
 	free(p);
 }
 
@@ -667,6 +720,12 @@ const char *rl_target_engine_path(const struct rl_target *t)
 unsigned rl_target_inflight(const struct rl_target *t)
 {
 	return t->nvme ? 1 : 0;
+}
+
+/* The NVMe fake has gone away: /v1/devices and /metrics render both states. */
+bool rl_target_removed(const struct rl_target *t)
+{
+	return t->nvme != NULL;
 }
 
 int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out)

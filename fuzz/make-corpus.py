@@ -292,6 +292,75 @@ def smart_seeds():
     write("smart", "counters-past-2-to-the-64", smart_log(dur=2**64, duw=2**128 - 1))
 
 
+# ---- nbd: two configuration bytes, then events (fuzz/nbd.c) --------------------------------
+
+NBD_RO, NBD_FILE, NBD_SLAB4, NBD_REQS4 = 1, 2, 32, 16
+NBD_CONN_REQS_1, NBD_CONN_REQS_8 = 0 << 2, 2 << 2
+NBD_POOL_8K = 2 << 6
+NBD_BUFS_8, NBD_QUEUE_4K = 1, 1 << 1
+IHAVEOPT = struct.pack(">Q", 0x49484156454F5054)
+
+
+def io(how=0):
+    """Device commands complete: 0 success, 1 -EIO, 2 -EOPNOTSUPP, 3 NVMe status; +4 newest."""
+    return bytes([4, how])
+
+
+def opt(code, data=b""):
+    return IHAVEOPT + struct.pack(">II", code, len(data)) + data
+
+
+def go(name=b"", infos=()):
+    return opt(7, struct.pack(">I", len(name)) + name + struct.pack(">H", len(infos)) +
+               b"".join(struct.pack(">H", i) for i in infos))
+
+
+def req(cmd, off, length, cookie=1, flags=0, payload=b""):
+    return struct.pack(">IHHQQI", 0x25609513, flags, cmd, cookie, off, length) + payload
+
+
+def nbd(name, cfg0, cfg1, *events):
+    write("nbd", name, bytes([cfg0, cfg1]) + b"".join(events))
+
+
+def nbd_seeds():
+    flags = struct.pack(">I", 3)  # FIXED_NEWSTYLE | NO_ZEROES
+    hello = flags + go(infos=(1, 2, 3))
+    work = (req(1, 0, 4096, 1, payload=b"a" * 4096) + req(0, 0, 4096, 2) + req(3, 0, 0, 3) +
+            req(4, 8192, 8192, 4) + req(6, 65536, 65536, 5) + req(1, 4096, 512, 6, 1, b"b" * 512) +
+            req(6, 0, 4096, 7, 2) + req(2, 0, 0, 8))
+    for cfg0, tag in ((0, "nvme"), (NBD_FILE, "file")):
+        nbd("go-read-write-flush-trim-zeroes-" + tag, cfg0, 0, send(0, hello + work), io(),
+            SENDS, io(), SENDS, io(), SENDS, finish(0))
+    nbd("options", 0, 0,
+        send(0, flags + opt(8) + opt(42, b"xyz") + opt(3) + opt(3, b"x") +
+             opt(6, struct.pack(">I", 4) + b"nope" + struct.pack(">H", 0)) +
+             opt(6, struct.pack(">I", 0) + struct.pack(">HHH", 2, 0, 3)) + go(b"ng0n1")),
+        SENDS, send(0, req(0, 0, 512)), io(), SENDS, finish(0))
+    nbd("export-name", NBD_FILE, 0, send(0, struct.pack(">I", 1) + opt(1, b"")), SENDS,
+        send(0, req(0, 0, 4096)), io(), SENDS, send(1, flags + opt(1, b"wrong")), SENDS,
+        send(2, flags + opt(2)), SENDS)
+    nbd("out-of-range-and-refused", 0, 0, send(0, hello), SENDS,
+        send(0, req(0, 64 << 20, 4096, 1) + req(1, (64 << 20) - 512, 1024, 2, 0, b"c" * 1024) +
+             req(0, 100, 512, 3) + req(0, 0, 64 << 20, 4) + req(99, 0, 0, 5) +
+             req(0, 0, 512, 6, 1 << 7) + req(5, 0, 512, 7)), io(), SENDS)
+    big = b"".join(bytes([i & 0xFF]) * 4096 for i in range(40))
+    nbd("160k-write-in-pieces-then-read", NBD_FILE, 0, send(0, hello), SENDS,
+        send(0, req(1, 0, len(big), 9, 0, big), chunk=65535), io(), io(4), SENDS,
+        send(0, req(0, 0, len(big), 10)), io(), SENDS, SENDS, SENDS)
+    nbd("read-only", NBD_RO, 0, send(0, hello + work), io(), SENDS)
+    nbd("busy-slab-small-queues", NBD_SLAB4 | NBD_CONN_REQS_1 | NBD_POOL_8K,
+        NBD_BUFS_8 | NBD_QUEUE_4K, send(0, hello), send(1, hello), SENDS,
+        send(0, b"".join(req(0, i * 131072, 131072, i) for i in range(8))),
+        send(1, b"".join(req(1, i * 4096, 4096, i, 0, b"d" * 4096) for i in range(8))),
+        io(1), io(4), io(2), SENDS, io(), SENDS, io(3), SENDS)
+    nbd("errors-and-stop", NBD_REQS4, 0, send(0, hello + work), io(1), STOP, io(3), SENDS,
+        TIMERS, reset(0))
+    nbd("garbage-and-timeouts", 0, 0, send(0, b"\xff" * 4 + b"GET / HTTP/1.1\r\n\r\n"),
+        send(1, flags + b"NOTMAGIC" + bytes(8)), send(2, hello + struct.pack(">I", 0xDEADBEEF)),
+        send(3, flags + opt(7)[:10]), TIMERS, TIMERS, SENDS)
+
+
 if __name__ == "__main__":
     clear()
     http_seeds()
@@ -300,3 +369,4 @@ if __name__ == "__main__":
     identify_seeds()
     smart_seeds()
     zones_seeds()
+    nbd_seeds()

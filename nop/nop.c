@@ -71,6 +71,13 @@ static int nop_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint
 	return nop_range(t, write ? RL_OP_WRITE : RL_OP_READ, off, len, cb, arg);
 }
 
+/* A FUA write is a write: nothing is cached. */
+static int nop_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+			 rl_complete_fn cb, void *arg)
+{
+	return nop_rw(t, true, buf, len, off, bi, cb, arg);
+}
+
 static int nop_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt,
 		   uint64_t off, rl_complete_fn cb, void *arg)
 {
@@ -127,6 +134,7 @@ static const struct rl__target_ops nop_ops = {
     .engine_path = "nop",
     .rw = nop_rw,
     .rwv = nop_rwv,
+    .write_fua = nop_write_fua,
     .zeroes = nop_zeroes,
     .trim = nop_trim,
     .flush = nop_flush,

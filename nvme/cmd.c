@@ -186,6 +186,38 @@ int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64
 	return submit_rw(d, opcode, op, buf, slba, (uint32_t)nlb, bi, cb, arg);
 }
 
+/* Force Unit Access: CDW12 bit 30 of Read and Write (NVM Command Set). */
+#define RL__NVME_FUA (1u << 30)
+
+/* A byte-offset Write with Force Unit Access: rl_target_write_flags(). */
+int rl__nvme_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+		       rl_complete_fn cb, void *arg)
+{
+	struct rl_nvme_dev *d = rl__nvme_of(t);
+	struct nvme_uring_cmd *cmd;
+	struct io_uring_sqe *sqe;
+	struct rl__cmd *c;
+	uint64_t slba;
+	uint32_t nlb;
+	int ret = to_lba(d, off, len, &slba, &nlb);
+
+	if (!ret)
+		ret = check_range(d, slba, nlb);
+	if (!ret)
+		ret = check_data(d, buf, len);
+	if (ret)
+		return ret;
+	c = begin(d, d->t.ring, RL_OP_WRITE, (uint32_t)len, cb, arg, &sqe);
+	if (!c)
+		return -EBUSY;
+	cmd = prep(d, sqe, NVME_URING_CMD_IO, RL__NVME_WRITE);
+	set_lba(cmd, slba, nlb);
+	cmd->cdw12 |= RL__NVME_FUA;
+	set_data(d, sqe, buf, (uint32_t)len, bi);
+	rl__cmd_commit(c, sqe);
+	return 0;
+}
+
 int rl_nvme_read(struct rl_nvme_dev *d, void *buf, uint64_t slba, uint32_t nlb, rl_complete_fn cb,
 		 void *arg)
 {

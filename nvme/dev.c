@@ -206,6 +206,7 @@ static const struct rl__target_ops nvme_ops = {
     .engine_path = "passthrough",
     .rw = rl__nvme_rw,
     .rwv = rl__nvme_rwv,
+    .write_fua = rl__nvme_write_fua,
     .zeroes = rl__nvme_zeroes,
     .trim = rl__nvme_trim,
     .flush = rl__nvme_flush_op,

@@ -62,6 +62,8 @@ void rl__nvme_detach(struct rl_nvme_dev *d);
 /* Byte-offset operations of the NVMe ops table (nvme/cmd.c), in struct rl__target_ops terms. */
 int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64_t off, int bi,
 		rl_complete_fn cb, void *arg);
+int rl__nvme_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
+		       rl_complete_fn cb, void *arg);
 int rl__nvme_rwv(struct rl_target *t, bool write, const struct iovec *iov, int iovcnt, uint64_t off,
 		 rl_complete_fn cb, void *arg);
 int rl__nvme_zeroes(struct rl_target *t, uint64_t off, uint64_t len, rl_complete_fn cb, void *arg);

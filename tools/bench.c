@@ -4,6 +4,7 @@
  * --compare, a --qd sweep) over the I/O loop of bench_run.c.
  */
 #include <getopt.h>
+#include <sched.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +20,7 @@ static void usage(FILE *out, const char *cmd)
 	bool lat = !strcmp(cmd, "lat");
 
 	fprintf(out,
-		"usage: ringline %s PATH [OPTIONS]\n"
+		"usage: ringline %s PATH[,PATH...] [OPTIONS]\n"
 		"       ringline %s --nop [OPTIONS]\n"
 		"\n"
 		"%s on PATH: an NVMe namespace /dev/ngXnY through NVMe passthrough\n"
@@ -62,6 +63,14 @@ static void usage(FILE *out, const char *cmd)
 		"  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
 		"                 (slab, completion loop, statistics, callback), moving no data:\n"
 		"                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
+		"  --threads N    run N threads, 1..%d, each with its own engine and ring\n"
+		"                 and QD commands in flight (default: one per PATH of a\n"
+		"                 PATH,PATH list, else 1); thread i drives the list's PATH\n"
+		"                 i modulo its length. One report: each thread's IOPS and\n"
+		"                 latency, and the total (I/Os of all threads over the longest\n"
+		"                 thread's time, the latency histograms merged)\n"
+		"  --cpus LIST    pin thread i to the i-th CPU of LIST (modulo its length),\n"
+		"                 e.g. 0,1 or 0-3\n"
 		"  --compare      the same workload over the four paths of one NVMe namespace\n"
 		"                 (PATH /dev/ngXnY or /dev/nvmeXnY), interleaved in rounds:\n"
 		"                 passthrough, passthrough-polled, direct (the block device,\n"
@@ -88,14 +97,16 @@ static void usage(FILE *out, const char *cmd)
 		"                 lat_ns{min, mean, p50, p90, p99, p99.9, p99.99, max},\n"
 		"                 lat_buckets[{lower_ns, upper_ns, count}], ring_features, and\n"
 		"                 slowest[{lat_ns, offset, len, op, at_s}] with --slowest;\n"
-		"                 --compare gives paths[] and a --qd list sweep[] of such runs\n"
+		"                 --compare gives paths[] and a --qd list sweep[] of such runs;\n"
+		"                 with --threads or PATH,PATH the fields are the total's and\n"
+		"                 threads[{thread, cpu, target, ...}] holds each thread's run\n"
 		"  -h, --help     show this text\n"
 		"\n"
 		"exit status: 0 success, 1 I/O or runtime error, 2 usage error\n",
 		cmd, cmd,
 		lat ? "Measure I/O latency percentiles (default: random reads, QD1)"
 		    : "Measure IOPS, bandwidth and latency (default: random reads, QD32)",
-		SLAB_CAPACITY, lat ? 1 : 32, MAX_ROUNDS, MAX_SLOWEST);
+		SLAB_CAPACITY, lat ? 1 : 32, MAX_THREADS, MAX_ROUNDS, MAX_SLOWEST);
 }
 
 /* One depth of a --qd list: 1..SLAB_CAPACITY. */
@@ -179,6 +190,74 @@ too_many:
 	return -1;
 }
 
+/* --cpus 0,2,4-7: CPUs this process may run on, in the order given. */
+static int parse_cpus(const char *arg, struct params *p)
+{
+	const char *s = arg;
+	cpu_set_t allowed;
+
+	if (sched_getaffinity(0, sizeof(allowed), &allowed))
+		CPU_ZERO(&allowed);
+	p->ncpus = 0;
+	for (;;) {
+		char *end;
+		long a = strtol(s, &end, 10), b = a;
+
+		if (end == s || a < 0)
+			goto bad;
+		if (*end == '-') {
+			s = end + 1;
+			b = strtol(s, &end, 10);
+			if (end == s || b < a)
+				goto bad;
+		}
+		for (long c = a; c <= b; c++) {
+			if (c >= CPU_SETSIZE || !CPU_ISSET(c, &allowed)) {
+				cli_err("--cpus %s: CPU %ld is not one this process may run on "
+					"(see taskset -p $$)",
+					arg, c);
+				return -1;
+			}
+			if (p->ncpus == MAX_THREADS) {
+				cli_err("--cpus %s: more than %d CPUs", arg, MAX_THREADS);
+				return -1;
+			}
+			p->cpus[p->ncpus++] = (int)c;
+		}
+		if (!*end)
+			return 0;
+		if (*end != ',')
+			goto bad;
+		s = end + 1;
+	}
+bad:
+	cli_err("--cpus %s: expected CPU numbers and ranges, as 0,1 or 0-3", arg);
+	return -1;
+}
+
+/* PATH or PATH,PATH,...: split @arg (a copy the caller frees) into p->paths. */
+static int split_paths(char *arg, const char *given, struct params *p)
+{
+	for (char *s = arg;;) {
+		char *comma = strchr(s, ',');
+
+		if (comma)
+			*comma = 0;
+		if (!*s) {
+			cli_err("%s: an empty PATH in the list (PATH,PATH,...)", given);
+			return -1;
+		}
+		if (p->npaths == MAX_TARGETS) {
+			cli_err("%s: more than %d targets", given, MAX_TARGETS);
+			return -1;
+		}
+		p->paths[p->npaths++] = s;
+		if (!comma)
+			return 0;
+		s = comma + 1;
+	}
+}
+
 static int parse_count(const char *opt, const char *arg, unsigned max, unsigned *out)
 {
 	uint64_t v;
@@ -211,18 +290,19 @@ static int parse_file(const char *opt, const char *arg, const char *suffix, cons
 static int parse_args(int argc, char **argv, struct params *p)
 {
 	static const struct option opts[] = {
-	    {"rw", required_argument, NULL, 'r'},     {"bs", required_argument, NULL, 'b'},
-	    {"qd", required_argument, NULL, 'q'},     {"time", required_argument, NULL, 't'},
-	    {"count", required_argument, NULL, 'c'},  {"size", required_argument, NULL, 's'},
-	    {"json", no_argument, NULL, 'j'},	      {"no-fixedbufs", no_argument, NULL, 'F'},
-	    {"sqpoll", no_argument, NULL, 'P'},	      {"help", no_argument, NULL, 'h'},
-	    {"passthrough", no_argument, NULL, 'T'},  {"poll", no_argument, NULL, 'O'},
-	    {"batch", required_argument, NULL, 'B'},  {"listen", required_argument, NULL, 'L'},
-	    {"ramp", required_argument, NULL, 'R'},   {"compare", no_argument, NULL, 'C'},
-	    {"rounds", required_argument, NULL, 'N'}, {"plot", required_argument, NULL, 'G'},
-	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
-	    {"nop", no_argument, NULL, 'n'},	      {"force", no_argument, NULL, 'f'},
-	    {"zoned", no_argument, NULL, 'Z'},	      {0},
+	    {"rw", required_argument, NULL, 'r'},      {"bs", required_argument, NULL, 'b'},
+	    {"qd", required_argument, NULL, 'q'},      {"time", required_argument, NULL, 't'},
+	    {"count", required_argument, NULL, 'c'},   {"size", required_argument, NULL, 's'},
+	    {"json", no_argument, NULL, 'j'},	       {"no-fixedbufs", no_argument, NULL, 'F'},
+	    {"sqpoll", no_argument, NULL, 'P'},	       {"help", no_argument, NULL, 'h'},
+	    {"passthrough", no_argument, NULL, 'T'},   {"poll", no_argument, NULL, 'O'},
+	    {"batch", required_argument, NULL, 'B'},   {"listen", required_argument, NULL, 'L'},
+	    {"ramp", required_argument, NULL, 'R'},    {"compare", no_argument, NULL, 'C'},
+	    {"rounds", required_argument, NULL, 'N'},  {"plot", required_argument, NULL, 'G'},
+	    {"hist", required_argument, NULL, 'H'},    {"slowest", required_argument, NULL, 'S'},
+	    {"nop", no_argument, NULL, 'n'},	       {"force", no_argument, NULL, 'f'},
+	    {"threads", required_argument, NULL, 'J'}, {"cpus", required_argument, NULL, 'U'},
+	    {"zoned", no_argument, NULL, 'Z'},	       {0},
 	};
 	bool have_time = false, have_rounds = false, have_rw = false;
 	uint64_t v;
@@ -336,6 +416,14 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'f':
 			p->force = true;
 			break;
+		case 'J':
+			if (parse_count("--threads", optarg, MAX_THREADS, &p->threads))
+				return -1;
+			break;
+		case 'U':
+			if (parse_cpus(optarg, p))
+				return -1;
+			break;
 		case 'h':
 			usage(stdout, p->cmd);
 			exit(0);
@@ -357,9 +445,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--batch %u: above --qd %u", p->batch, p->qd);
 		return -1;
 	}
-	if (p->zoned && (p->compare || p->nop || p->poll || p->ndepths > 1)) {
-		cli_err("--zoned runs one Zone Append workload: not with --compare, --nop, --poll "
-			"or a --qd list");
+	if (p->zoned && (p->compare || p->nop || p->poll || p->ndepths > 1 || p->threads > 1)) {
+		cli_err("--zoned runs one Zone Append workload: not with --compare, --nop, --poll, "
+			"--threads or a --qd list");
 		return -1;
 	}
 	if (p->zoned && have_rw && p->rw != RW_WRITE) {
@@ -390,6 +478,12 @@ static int parse_args(int argc, char **argv, struct params *p)
 			(unsigned long long)p->count, p->rounds);
 		return -1;
 	}
+	if ((p->threads || p->ncpus) &&
+	    (p->compare || p->ndepths > 1 || p->slowest || p->plot || p->listen)) {
+		cli_err("--threads and --cpus run one workload: not with --compare, a --qd list, "
+			"--slowest, --plot or --listen");
+		return -1;
+	}
 	if (p->nop) {
 		if (optind != argc || p->compare || p->passthrough || p->poll) {
 			cli_err("--nop runs on a NOP target: no PATH, --compare, --passthrough or "
@@ -397,6 +491,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 			return -1;
 		}
 		p->path = "nop:";
+		p->paths[p->npaths++] = (char *)p->path;
 		return 0;
 	}
 	if (optind == argc) {
@@ -409,6 +504,26 @@ static int parse_args(int argc, char **argv, struct params *p)
 		return -1;
 	}
 	p->path = argv[optind];
+	p->pathbuf = strdup(p->path);
+	if (!p->pathbuf) {
+		cli_err("out of memory");
+		return -1;
+	}
+	if (split_paths(p->pathbuf, p->path, p))
+		return -1;
+	if (p->npaths > 1 && (p->compare || p->ndepths > 1 || p->slowest || p->plot || p->listen)) {
+		cli_err("%s: a PATH,PATH list runs one workload: not with --compare, a --qd "
+			"list, --slowest, --plot or --listen",
+			p->path);
+		return -1;
+	}
+	if (p->threads && p->threads < p->npaths) {
+		cli_err("--threads %u: fewer than the %u targets of %s", p->threads, p->npaths,
+			p->path);
+		return -1;
+	}
+	if (p->npaths == 1)
+		p->path = p->paths[0];
 	return 0;
 }
 
@@ -426,13 +541,20 @@ static int cmd_common(int argc, char **argv, const char *cmd, unsigned qd)
 	    .rounds = 4,
 	};
 
+	int status;
+
 	if (parse_args(argc, argv, &p))
-		return EXIT_USAGE;
-	if (p.compare)
-		return lab_compare(&p);
-	if (p.ndepths > 1)
-		return lab_sweep(&p);
-	return lab_single(&p);
+		status = EXIT_USAGE;
+	else if (p.compare)
+		status = lab_compare(&p);
+	else if (p.ndepths > 1)
+		status = lab_sweep(&p);
+	else if (p.threads || p.ncpus || p.npaths > 1)
+		status = lab_threads(&p);
+	else
+		status = lab_single(&p);
+	free(p.pathbuf);
+	return status;
 }
 
 int cmd_bench(int argc, char **argv)

@@ -19,6 +19,9 @@
 #define MAX_DEPTHS 32
 #define MAX_ROUNDS 100
 #define MAX_SLOWEST 10000
+/* --threads; targets in one PATH,PATH list. */
+#define MAX_THREADS 64
+#define MAX_TARGETS 64
 
 enum rw { RW_READ, RW_WRITE, RW_RANDREAD, RW_RANDWRITE, RW_RANDRW };
 extern const char *const rw_names[];
@@ -49,7 +52,13 @@ struct params {
 	unsigned slowest; /* --slowest N, 0: off */
 	const char *plot; /* --plot FILE.svg */
 	const char *hist; /* --hist FILE.csv */
-	const char *listen; /* serve the HTTP endpoints while running */
+	const char *listen;    /* serve the HTTP endpoints while running */
+	unsigned threads;      /* --threads, 0: not given (one, or one per target) */
+	int cpus[MAX_THREADS]; /* --cpus: thread i runs on cpus[i % ncpus] */
+	unsigned ncpus;
+	char *paths[MAX_TARGETS]; /* PATH split at its commas; thread i drives paths[i % npaths] */
+	unsigned npaths;
+	char *pathbuf; /* the copy of PATH that paths[] point into, freed by the caller */
 };
 
 /* One of the --slowest commands. */
@@ -104,6 +113,7 @@ struct job_opts {
 	unsigned max_qd;    /* slots and buffers to set up */
 	bool iopoll;	    /* create the engine with the IOPOLL ring */
 	unsigned mem_align; /* at least this buffer alignment */
+	bool quiet;	    /* no progress line (one of several threads) */
 };
 
 int job_create(const struct params *p, const struct job_opts *o, struct job **out);
@@ -137,6 +147,8 @@ void job_progress_end(struct job *j);
 int lab_single(const struct params *p);
 int lab_compare(const struct params *p);
 int lab_sweep(const struct params *p);
+/* bench_threads.c: --threads N and PATH,PATH: one job per thread, one combined report. */
+int lab_threads(const struct params *p);
 /* The default batch for depth @qd: QD/4, at most 8, at least 1 (as t/io_uring -s8 -c8). */
 unsigned default_batch(unsigned qd);
 
@@ -145,6 +157,9 @@ void report_text(const struct lat_set *s);
 void report_json(const struct lat_set *s);
 /* Write @s's latency buckets as CSV to @file. Return: 0, or EXIT_IO with the message printed. */
 int report_hist_csv(const struct lat_set *s, const char *file);
+struct json_object;
+/* Add @r's measured fields (runtime_s, ops, errors, iops, bw, lat_ns, lat_buckets) to @o. */
+void report_run_json(struct json_object *o, const struct lat_run *r);
 /* Format @bs as "4 KiB", "512 B". */
 void fmt_size(char *out, size_t n, uint64_t bs);
 

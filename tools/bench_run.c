@@ -30,6 +30,7 @@ struct job {
 	struct rl_engine *e;
 	struct rl_target *t; /* the target being driven */
 	bool passthru;	     /* success is res 0, not res == bs: NVMe (> 0 a status) and NOP */
+	int ok_res;	     /* the result of a successful I/O: 0 when passthru, else bs */
 	uint64_t nblocks;
 	unsigned max_qd;
 	unsigned mem_align;
@@ -38,7 +39,9 @@ struct job {
 	struct slot **idle; /* slots whose I/O completed, to be issued again */
 	unsigned nidle;
 	uint64_t issued;
-	uint64_t limit; /* stop after this many I/Os were issued; 0: no limit */
+	uint64_t limit; /* stop after this many I/Os were issued (UINT64_MAX: no limit) */
+	bool random;	/* random offsets, not sequential */
+	bool mixed;	/* randrw: each I/O a read or a write at random; else slots' write fixed */
 	uint64_t completed;
 	uint64_t failed;
 	uint64_t seq_next;
@@ -105,7 +108,7 @@ int job_create(const struct params *p, const struct job_opts *o, struct job **ou
 	j->max_qd = o->max_qd;
 	j->mem_align = o->mem_align > 4096 ? o->mem_align : 4096;
 	j->rng = 0x9e3779b97f4a7c15ull ^ (uint64_t)time(NULL);
-	j->progress = !p->json && isatty(STDOUT_FILENO);
+	j->progress = !p->json && !o->quiet && isatty(STDOUT_FILENO);
 	rl_engine_opts_init(&eo);
 	eo.max_inflight = SLAB_CAPACITY;
 	eo.reg_buffers = p->fixedbufs ? o->max_qd : 0; /* one per slot, see job_buffers() */
@@ -262,25 +265,22 @@ static bool issue(struct slot *s)
 {
 	struct job *j = s->j;
 	const struct params *p = j->p;
-	bool random = p->rw >= RW_RANDREAD;
 	uint64_t block;
 	int ret;
 
-	if (j->limit && j->issued >= j->limit)
+	if (__builtin_expect(j->issued >= j->limit, 0))
 		j->stopping = true;
-	if (j->stopping || j->zone_wrap)
+	if (__builtin_expect(j->stopping || j->zone_wrap, 0))
 		return false;
-	if (j->zdev) {
+	if (__builtin_expect(j->zdev != NULL, 0)) {
 		ret = issue_append(j, s);
 		if (ret > 0)
 			return false;
 		goto issued;
 	}
-	if (p->rw == RW_RANDRW)
+	if (__builtin_expect(j->mixed, 0))
 		s->write = next_rand(j) & 1;
-	else
-		s->write = p->rw == RW_WRITE || p->rw == RW_RANDWRITE;
-	block = random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
+	block = j->random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
 	s->offset = block * p->bs;
 	if (s->buf_index >= 0)
 		ret = s->write ? rl_target_write_fixed(j->t, s->buf, p->bs, s->offset, s->buf_index,
@@ -304,8 +304,9 @@ issued:
 
 /* Keep the --slowest: replace the fastest of the kept when @lat beats it (a min-heap). */
 /* Off the per-I/O path: only --slowest keeps a heap. */
-static __attribute__((noinline)) void keep_slow(struct job *j, const struct slot *s, uint64_t lat)
+static __attribute__((noinline)) void keep_slow(struct job *j, const struct slot *s)
 {
+	uint64_t lat = rl_engine_cmd_latency(j->e);
 	struct slow_io *h = j->heap;
 	unsigned i = 0, n = j->nheap;
 
@@ -339,6 +340,19 @@ static __attribute__((noinline)) void keep_slow(struct job *j, const struct slot
 	h[i] = v;
 }
 
+/* Off the per-I/O path: a failed I/O stops the job and keeps its error. */
+static __attribute__((noinline, cold)) void note_failure(struct job *j, int res)
+{
+	j->failed++;
+	if (!j->first_err)
+		j->first_err = res < 0 || j->passthru ? res : -EIO;
+	j->stopping = true;
+}
+
+/*
+ * Per I/O: a leaf with no frame. Success is one comparison with ok_res (0 for passthrough,
+ * where > 0 is an NVMe status, and for a NOP; bs for O_DIRECT, where a short transfer fails).
+ */
 static void on_complete(void *arg, int res, uint64_t result)
 {
 	struct slot *s = arg;
@@ -346,19 +360,11 @@ static void on_complete(void *arg, int res, uint64_t result)
 
 	(void)result;
 	j->completed++;
-	/*
-	 * Passthrough succeeds with 0 (> 0 is an NVMe status), and so does a NOP; a short O_DIRECT
-	 * transfer fails.
-	 */
-	if (res != (j->passthru ? 0 : (int)j->p->bs)) {
-		j->failed++;
-		if (!j->first_err)
-			j->first_err = res < 0 || j->passthru ? res : -EIO;
-		j->stopping = true;
-	}
 	j->idle[j->nidle++] = s;
+	if (__builtin_expect(res != j->ok_res, 0))
+		note_failure(j, res);
 	if (__builtin_expect(j->heap != NULL, 0))
-		keep_slow(j, s, rl_engine_cmd_latency(j->e));
+		keep_slow(j, s);
 }
 
 /* Reads and writes of @t merged into @h. */
@@ -511,10 +517,15 @@ double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batc
 
 	j->t = t;
 	j->passthru = rl_target_kind(t) != RL_TARGET_KIND_FILE;
+	j->ok_res = j->passthru ? 0 : (int)j->p->bs;
 	j->issued = j->completed = j->failed = 0;
 	j->first_err = 0;
 	j->stopping = false;
-	j->limit = count;
+	j->limit = count ? count : UINT64_MAX;
+	j->random = j->p->rw >= RW_RANDREAD;
+	j->mixed = j->p->rw == RW_RANDRW;
+	for (unsigned i = 0; i < qd; i++)
+		j->slots[i].write = j->p->rw == RW_WRITE || j->p->rw == RW_RANDWRITE;
 	j->nheap = 0;
 	j->nidle = 0;
 	j->zdev = NULL;
@@ -601,7 +612,10 @@ static void job_note_errors(struct job *j, struct lat_run *r)
 				 j->first_err == -EIO && !j->passthru
 				     ? "short transfer (past the end?)"
 				     : strerror(-j->first_err));
-		snprintf(r->failed, sizeof(r->failed), "%s", why);
+		if (rl_target_removed(j->t))
+			snprintf(r->failed, sizeof(r->failed), "the device was removed (%s)", why);
+		else
+			snprintf(r->failed, sizeof(r->failed), "%s", why);
 	}
 }
 

@@ -197,6 +197,11 @@ static void run_json(struct json_object *o, const struct lat_run *r)
 		add_str(o, "error", r->failed);
 }
 
+void report_run_json(struct json_object *o, const struct lat_run *r)
+{
+	run_json(o, r);
+}
+
 static struct json_object *slowest_json(const struct lat_run *r)
 {
 	struct json_object *a = json_object_new_array();

@@ -26,18 +26,29 @@ static const char help[] =
     "  --read-only     advertise a read-only export; writes get EPERM\n"
     "  --threads N     N engines on N threads, each with its own ring, SO_REUSEPORT listener\n"
     "                  and open of DEV (TCP only; default 1)\n"
-    "  --http ADDR     serve /metrics (with the NBD counters) and /v1/status of the\n"
-    "                  first engine there\n"
+    "  --http ADDR     serve /metrics and /v1/status there: the NBD counters, latency\n"
+    "                  histograms, errors and device commands of every engine summed (at\n"
+    "                  most 250 ms old; /v1/status's \"server\"); the device latency, ring\n"
+    "                  and socket figures of the first engine\n"
     "  --handshake-timeout MS  close a connection still negotiating after MS\n"
     "                  milliseconds (default 10000)\n"
+    "  --request-timeout MS  close a connection whose input waits unconsumed for MS\n"
+    "                  milliseconds (default 30000): a partial request and then silence,\n"
+    "                  or requests held back because the client does not read its replies\n"
+    "  --force         export a block device writable even while it is in use (mounted,\n"
+    "                  or held by another program); without it, a writable export opens\n"
+    "                  it exclusively (O_EXCL, on NVMe the namespace's /dev/nvmeXnY) and\n"
+    "                  refuses it then. --read-only needs no claim\n"
     "  -h, --help      show this text\n"
     "\n"
-    "bounds, per thread: 64 connections (more are closed at once), 64 requests in flight per\n"
-    "connection and 256 in all, 64 MiB of data buffers (so at most 64 MiB of payload in\n"
-    "flight), 128 KiB of unread input and 2 MiB of unsent replies per connection; beyond\n"
-    "them the server stops reading from that connection until its replies drain, so a\n"
-    "client that never reads cannot grow the server's memory. Requests up to 32 MiB; a\n"
-    "handshake longer than the timeout is cut off; a bad magic closes that connection only.\n"
+    "bounds, per thread: 64 connections (at the limit a new one replaces the connection\n"
+    "idle longest, one in transmission with no request in flight; with none idle it is\n"
+    "closed at once), 64 requests in flight per connection and 256 in all, 64 MiB of\n"
+    "data buffers (so at most 64 MiB of payload in flight), 128 KiB of unread input and\n"
+    "2 MiB of unsent replies per connection; beyond them the server stops reading from\n"
+    "that connection until its replies drain, so a client that never reads cannot grow\n"
+    "the server's memory. Requests up to 32 MiB; a handshake or request longer than its\n"
+    "timeout is cut off; a bad magic closes that connection only.\n"
     "\n"
     "exit status: 0 clean shutdown, 1 runtime error, 2 usage error\n";
 
@@ -50,6 +61,8 @@ int cmd_nbd(int argc, char **argv)
 	    {"threads", required_argument, NULL, 't'},
 	    {"http", required_argument, NULL, 'H'},
 	    {"handshake-timeout", required_argument, NULL, 'T'},
+	    {"request-timeout", required_argument, NULL, 'R'},
+	    {"force", no_argument, NULL, 'f'},
 	    {"help", no_argument, NULL, 'h'},
 	    {0},
 	};
@@ -87,6 +100,16 @@ int cmd_nbd(int argc, char **argv)
 			}
 			o.nbd.handshake_ms = (unsigned)v;
 			break;
+		case 'R':
+			if (cli_parse_size(optarg, &v) || v == 0 || v > 3600000) {
+				cli_err("--request-timeout %s: expected 1 to 3600000 ms", optarg);
+				return EXIT_USAGE;
+			}
+			o.nbd.request_ms = (unsigned)v;
+			break;
+		case 'f':
+			o.force = true;
+			break;
 		case 'h':
 			fputs(help, stdout);
 			exit(0);
@@ -103,6 +126,10 @@ int cmd_nbd(int argc, char **argv)
 	if (o.threads > 1 && o.nbd.listen && !strncmp(o.nbd.listen, "unix:", 5)) {
 		cli_err("nbd: --threads %u needs a TCP address: Unix sockets have no SO_REUSEPORT",
 			o.threads);
+		return EXIT_USAGE;
+	}
+	if (o.force && o.nbd.read_only) {
+		cli_err("nbd: --force applies to writable exports, not with --read-only");
 		return EXIT_USAGE;
 	}
 	o.dev = argv[optind];

@@ -52,6 +52,16 @@ RL_EXPORT const char *rl_target_name(const struct rl_target *t);
 /* rl_target_inflight() - commands on this target whose callback has not run. */
 RL_EXPORT unsigned rl_target_inflight(const struct rl_target *t);
 
+/*
+ * rl_target_removed() - whether the device behind @t is gone (hot-unplugged, its PCI function
+ * removed, its namespace deleted). Noted when a command on @t fails and the device's node has
+ * left /sys/dev; from then on every command on @t fails. Close @t once rl_target_inflight() is
+ * 0: a device that comes back (a PCI rescan) is a new node to open. Never true for a regular
+ * file or a NOP target.
+ * Context: the engine's thread, like every call on @t.
+ */
+RL_EXPORT bool rl_target_removed(const struct rl_target *t);
+
 /* rl_target_stats() - counters of @op. Return: 0, or -EINVAL for an unknown op. */
 RL_EXPORT int rl_target_stats(const struct rl_target *t, enum rl_op op, struct rl_op_stats *out);
 
@@ -147,6 +157,24 @@ RL_EXPORT int rl_target_read_fixed(struct rl_target *t, void *buf, uint64_t len,
 				   int buf_index, rl_complete_fn cb, void *arg);
 RL_EXPORT int rl_target_write_fixed(struct rl_target *t, const void *buf, uint64_t len,
 				    uint64_t offset, int buf_index, rl_complete_fn cb, void *arg);
+/* rl_target_write_flags() @flags: the write completes only once its data is on stable media. */
+#define RL_IO_FUA (1u << 0)
+
+/**
+ * rl_target_write_flags() - rl_target_write() with @flags, for a write that must be durable when
+ * its callback runs without flushing the whole device cache: with RL_IO_FUA, an NVMe namespace
+ * gets a Write with the Force Unit Access bit (CDW12 bit 30), a file or block device a write
+ * with RWF_DSYNC (the block layer sends a FUA write, or the write then a flush where the device
+ * has no FUA; a file system also writes the metadata needed to read it back). @flags 0 is
+ * rl_target_write().
+ * @buf_index: the registered buffer holding [@buf, @buf + @len) as rl_target_write_fixed()
+ *             takes it, or -1 to find it by address as rl_target_write() does.
+ * Return: as rl_target_write_fixed(); -EINVAL for a bit of @flags other than RL_IO_FUA;
+ * -EOPNOTSUPP when the target has no FUA write (none has today but may: fall back to a flush).
+ */
+RL_EXPORT int rl_target_write_flags(struct rl_target *t, const void *buf, uint64_t len,
+				    uint64_t offset, int buf_index, unsigned flags,
+				    rl_complete_fn cb, void *arg);
 /*
  * Vectored byte-offset I/O: rl_file_readv()/rl_file_writev() on files and block devices,
  * rl_nvme_readv()/rl_nvme_writev() (NVME_URING_CMD_IO_VEC) on NVMe, where the segments' total

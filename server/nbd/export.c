@@ -23,6 +23,7 @@ static void defaults(struct nbd_opts *o)
 	if (o->pool_bytes < NBD_MAX_PAYLOAD)
 		o->pool_bytes = NBD_MAX_PAYLOAD;
 	o->handshake_ms = o->handshake_ms ? o->handshake_ms : 10000;
+	o->request_ms = o->request_ms ? o->request_ms : 30000;
 }
 
 void nbd_engine_opts(const struct nbd_opts *uo, struct rl_engine_opts *eo)
@@ -91,6 +92,9 @@ static int prealloc(struct nbd_server *s)
 	s->zero_buf = rl_alloc_aligned(4096, NBD_CHUNK);
 	if (!s->conns || !s->reqs || !s->chunk_lists || !s->zero_buf)
 		return -ENOMEM;
+	for (int k = 0; k < NBD_STAT_CMDS; k++)
+		if (rl_hist_create(&s->lat[k]))
+			return -ENOMEM;
 	memset(s->zero_buf, 0, NBD_CHUNK);
 	s->zero_index = rl_engine_register_buffer(s->e, s->zero_buf, NBD_CHUNK);
 	for (unsigned i = s->nconns; i-- > 0;) {
@@ -144,6 +148,7 @@ int nbd_server_start(struct rl_engine *e, struct rl_target *t, const struct nbd_
 	lo.max_request = 128u << 10;
 	lo.max_send_queue = 2u << 20;
 	lo.flags = listen_flags;
+	lo.header_timeout_ms = s->o.request_ms;
 	ret = rl_listen(e, s->o.listen, &lo, nbd__ops(), s, &s->l);
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(e));
@@ -183,6 +188,8 @@ void nbd_server_free(struct nbd_server *s)
 	free(s->conns);
 	free(s->reqs);
 	free(s->chunk_lists);
+	for (int k = 0; k < NBD_STAT_CMDS; k++)
+		rl_hist_destroy(s->lat[k]);
 	free(s);
 }
 

@@ -140,6 +140,7 @@ static void enter_transmission(struct nbd_conn *nc)
 {
 	nc->phase = PHASE_TRANSMIT;
 	nc->s->st.handshakes++;
+	rl_conn_set_idle(nc->c, 1); /* no request yet: the first to go at the connection limit */
 }
 
 /* One option whose header and data (@len bytes at @d) are in the input. */

@@ -35,7 +35,7 @@ struct nbd_req {
 	uint16_t type, flags;
 	uint8_t stage;
 	uint8_t busy;	      /* on the server's busy list (command slab full) */
-	uint8_t flush_after;  /* FUA: a flush after the writes, before the reply */
+	uint8_t flush_after;  /* FUA without RL_IO_FUA: a flush after, before the reply */
 	uint8_t by_write;     /* WRITE_ZEROES done as writes of the zero buffer */
 	int err;	      /* NBD error of the reply, 0 for success */
 	uint32_t rx;	      /* payload bytes received */
@@ -58,6 +58,7 @@ struct nbd_conn {
 	uint8_t closing;	  /* rl_conn_close() called */
 	uint64_t opened;	  /* ns, for the handshake timeout */
 	uint64_t skip;		  /* input bytes to drop (an option or a refused payload) */
+	uint64_t rx_at;		  /* ns: a payload (or skip) last made progress */
 	struct nbd_req *rx_req;	  /* the WRITE whose payload is arriving */
 	struct nbd_req *skip_req; /* the refused WRITE whose payload is being dropped */
 	uint8_t hdr_sent;	  /* the head reply's header is queued */
@@ -105,12 +106,14 @@ struct nbd_server {
 	unsigned nstalled;
 	/* state */
 	bool zeroes_by_write;
-	bool dirty; /* writes completed since the last flush was submitted */
+	bool fua_by_flush; /* the target refused RL_IO_FUA: FUA writes get a flush */
+	bool dirty;	   /* writes completed since the last flush was submitted */
 	bool stopping, final_flush, closed, done;
 	uint64_t stop_started;
 	uint64_t tick_id;
 	bool tick_armed;
 	struct nbd_stats st;
+	struct rl_hist *lat[NBD_STAT_CMDS]; /* request latency, ns, by command */
 };
 
 uint64_t nbd__now(void);
@@ -146,5 +149,8 @@ const struct rl_conn_ops *nbd__ops(void);
 void nbd__tick_arm(struct nbd_server *s);
 void nbd__conn_put(struct nbd_conn *nc);
 enum nbd_stat_cmd nbd__stat_cmd(uint16_t type);
+
+/* metrics.c */
+void nbd__count_dev_error(struct nbd_stats *st, int code);
 
 #endif

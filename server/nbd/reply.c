@@ -27,6 +27,24 @@ void nbd__wake_stalled(struct nbd_server *s)
 	}
 }
 
+static enum nbd_stat_err stat_err(int err)
+{
+	switch (err) {
+	case NBD_EPERM:
+		return NBD_STAT_EPERM;
+	case NBD_EIO:
+		return NBD_STAT_EIO;
+	case NBD_ENOMEM:
+		return NBD_STAT_ENOMEM;
+	case NBD_EINVAL:
+		return NBD_STAT_EINVAL;
+	case NBD_ENOSPC:
+		return NBD_STAT_ENOSPC;
+	default:
+		return NBD_STAT_EOTHER;
+	}
+}
+
 void nbd__req_release(struct nbd_req *r)
 {
 	struct nbd_server *s = r->s;
@@ -34,9 +52,11 @@ void nbd__req_release(struct nbd_req *r)
 	enum nbd_stat_cmd k = nbd__stat_cmd(r->type);
 
 	s->st.ops[k]++;
-	if (r->err)
+	rl_hist_record(s->lat[k], nbd__now() - r->t0);
+	if (r->err) {
 		s->st.errors[k]++;
-	else if (r->type == NBD_CMD_READ || r->type == NBD_CMD_WRITE)
+		s->st.nbd_errors[stat_err(r->err)]++;
+	} else if (r->type == NBD_CMD_READ || r->type == NBD_CMD_WRITE)
 		s->st.bytes[k] += r->len;
 	if (r->nchunks)
 		nc->bytes -= r->len;
@@ -50,7 +70,9 @@ void nbd__req_release(struct nbd_req *r)
 	nc->inflight--;
 	if (!nc->c && !nc->inflight)
 		nbd__conn_put(nc);
-	else
+	else if (nc->c && !nc->inflight && !nc->rx_req && !nc->skip)
+		rl_conn_set_idle(nc->c, 1); /* may be evicted for a new connection */
+	if (nc->c)
 		nbd__conn_maybe_close(nc);
 	if (s->nstalled)
 		nbd__wake_stalled(s);

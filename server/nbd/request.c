@@ -2,9 +2,10 @@
 /*
  * A request's device commands: split into commands the target accepts (at most cmd_max bytes
  * for reads and writes, within one buffer chunk; zero_max for trims and write zeroes), a few in
- * flight at once, and the reply queued once the last completes. A FUA write is followed by a
- * flush before its reply: the library's write path has no FUA flag, and a flush makes the
- * write durable just as FUA does (at the cost of flushing the rest of the cache too).
+ * flight at once, and the reply queued once the last completes. A FUA write's commands carry
+ * RL_IO_FUA (the NVMe FUA bit, RWF_DSYNC for files); a FUA trim or write zeroes, which have no
+ * such flag, is followed by a flush before its reply, as is a FUA write on a target without
+ * FUA writes (-EOPNOTSUPP).
  *
  * When the command slab is full (-EBUSY) the request waits on the server's busy list and is
  * retried after the next completion.
@@ -66,6 +67,8 @@ static void on_done(void *arg, int res, uint64_t result)
 
 	(void)result;
 	r->outstanding--;
+	if (failed)
+		nbd__count_dev_error(&s->st, res);
 	if (failed && r->type == NBD_CMD_WRITE_ZEROES && !r->by_write && zeroes_unsupported(s, res))
 		s->zeroes_by_write = true; /* redone as writes below, from its start */
 	else if (failed && r->type == NBD_CMD_TRIM && res == -EOPNOTSUPP)
@@ -113,12 +116,22 @@ static int submit_piece(struct nbd_req *r)
 		n = left < s->cmd_max ? left : s->cmd_max;
 		buf = nbd__chunk(s, r, r->issued);
 		bi = s->pool.buf_index[r->chunks[r->issued / NBD_CHUNK]];
-		if (r->type == NBD_CMD_READ)
+		if (r->type == NBD_CMD_READ) {
 			ret = bi >= 0 ? rl_target_read_fixed(s->t, buf, n, off, bi, on_done, r)
 				      : rl_target_read(s->t, buf, n, off, on_done, r);
-		else
-			ret = bi >= 0 ? rl_target_write_fixed(s->t, buf, n, off, bi, on_done, r)
-				      : rl_target_write(s->t, buf, n, off, on_done, r);
+			break;
+		}
+		if ((r->flags & NBD_CMD_FLAG_FUA) && !r->flush_after) {
+			ret = rl_target_write_flags(s->t, buf, n, off, bi, RL_IO_FUA, on_done, r);
+			if (!ret)
+				s->st.fua_cmds++;
+			if (ret != -EOPNOTSUPP)
+				break;
+			s->fua_by_flush = true; /* this request and the next: a flush after */
+			r->flush_after = 1;
+		}
+		ret = bi >= 0 ? rl_target_write_fixed(s->t, buf, n, off, bi, on_done, r)
+			      : rl_target_write(s->t, buf, n, off, on_done, r);
 		break;
 	}
 	if (ret)

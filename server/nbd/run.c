@@ -21,6 +21,7 @@
 
 struct worker {
 	const struct nbd_run_opts *o;
+	struct nbd_group *group;
 	unsigned index;
 	pthread_t th;
 	int efd;
@@ -48,6 +49,17 @@ static void on_stop(void *arg, int res, uint64_t result)
 	w->h = NULL;
 }
 
+/*
+ * A writable export claims a block device (or the NVMe namespace's) exclusively unless
+ * --force: the first engine does, and the others open it while the first holds the claim.
+ */
+static unsigned open_flags(const struct nbd_run_opts *o, unsigned index)
+{
+	if (o->nbd.read_only)
+		return RL_TARGET_RDONLY;
+	return o->force || index ? 0 : RL_TARGET_EXCL;
+}
+
 static int serve(struct worker *w)
 {
 	const struct nbd_run_opts *o = w->o;
@@ -63,19 +75,31 @@ static int serve(struct worker *w)
 			strerror(-ret));
 		return 1;
 	}
-	ret = rl_target_open(w->e, o->dev, no.read_only ? RL_TARGET_RDONLY : 0, &t);
+	ret = rl_target_open(w->e, o->dev, open_flags(o, w->index), &t);
+	if (ret == -EBUSY && (open_flags(o, w->index) & RL_TARGET_EXCL)) {
+		fprintf(stderr,
+			"ringline: nbd: %s: in use (a mounted file system, or another program "
+			"holds it): exporting it writable could corrupt it; --force exports it "
+			"anyway\n",
+			o->dev);
+		goto out;
+	}
 	if (ret) {
 		fprintf(stderr, "%s\n", rl_engine_last_error(w->e));
 		goto out;
 	}
 	no.listen = w->listen;
+	no.shared = &w->group->sh[w->index];
 	ret = nbd_server_start(w->e, t, &no, o->threads > 1 ? RL_LISTEN_REUSEPORT : 0, &w->s);
 	if (ret)
 		goto out;
 	snprintf(w->addr, sizeof(w->addr), "%s", nbd_server_address(w->s));
 	if (w->index == 0 && o->http) {
-		struct ctl_http_opts ho = {
-		    .listen = o->http, .metrics = nbd_server_metrics, .metrics_arg = w->s};
+		struct ctl_http_opts ho = {.listen = o->http,
+					   .metrics = nbd_group_metrics,
+					   .metrics_arg = w->group,
+					   .status = nbd_group_status,
+					   .status_arg = w->group};
 
 		ret = ctl_http_start(w->e, &ho, &w->h);
 		if (ret) {
@@ -135,15 +159,26 @@ int nbd_run(const struct nbd_run_opts *o)
 	struct timespec ts = {0, 200000000};
 	int status = 0, sig = 0;
 
-	if (!ws)
+	struct nbd_group group = {.n = n, .sh = calloc(n, sizeof(*group.sh))};
+	unsigned nshared = 0;
+
+	if (!ws || !group.sh || nbd_shared_init(&group.sum)) {
+		free(ws);
+		free(group.sh);
 		return 1;
+	}
+	while (nshared < n && !nbd_shared_init(&group.sh[nshared]))
+		nshared++;
+	if (nshared < n)
+		status = 1;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGTERM);
 	sigaddset(&stop, SIGINT);
 	/* Blocked before any thread starts, so only sigtimedwait() below sees them. */
 	pthread_sigmask(SIG_BLOCK, &stop, &old);
-	for (unsigned i = 0; i < n; i++) {
+	for (unsigned i = 0; i < n && !status; i++) {
 		ws[i].o = o;
+		ws[i].group = &group;
 		ws[i].index = i;
 		ws[i].listen = i ? ws[0].addr : o->nbd.listen; /* port 0: every thread the same */
 		ws[i].efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
@@ -187,6 +222,10 @@ int nbd_run(const struct nbd_run_opts *o)
 		fflush(o->out);
 	}
 	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	for (unsigned i = 0; i < nshared; i++)
+		nbd_shared_fini(&group.sh[i]);
+	nbd_shared_fini(&group.sum);
+	free(group.sh);
 	free(ws);
 	return status;
 }

@@ -12,7 +12,7 @@
 
 #include "nbd_internal.h"
 
-#define TICK_NS 1000000000ull	 /* handshake timeouts are checked once a second */
+#define TICK_NS 250000000ull	 /* handshake timeouts checked, counters published, 4/s */
 #define STOP_TICK_NS 10000000ull /* while stopping, every 10 ms */
 #define STOP_GRACE_NS (10 * 1000000000ull)
 
@@ -175,12 +175,15 @@ static void stop_progress(struct nbd_server *s, uint64_t now)
 		rl_listener_close(s->l);
 	s->l = NULL;
 	s->done = true;
+	if (s->o.shared)
+		nbd_server_publish(s, s->o.shared);
 }
 
 static void on_tick(void *arg, int res, uint64_t result)
 {
 	struct nbd_server *s = arg;
 	uint64_t now = nbd__now(), limit = (uint64_t)s->o.handshake_ms * 1000000u;
+	uint64_t req_limit = (uint64_t)s->o.request_ms * 1000000u;
 
 	(void)result;
 	s->tick_armed = false;
@@ -193,10 +196,18 @@ static void on_tick(void *arg, int res, uint64_t result)
 			s->st.timeouts++;
 			nc->closing = 1;
 			rl_conn_abort(nc->c);
+		} else if (nc->c && !nc->closing && (nc->rx_req || nc->skip) &&
+			   now - nc->rx_at > req_limit) {
+			/* A payload stalled (the socket layer times partial headers) */
+			s->st.request_timeouts++;
+			nc->closing = 1;
+			rl_conn_abort(nc->c);
 		}
 	}
 	if (s->stopping)
 		stop_progress(s, now);
+	if (s->o.shared)
+		nbd_server_publish(s, s->o.shared);
 	nbd__tick_arm(s);
 }
 

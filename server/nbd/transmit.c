@@ -112,7 +112,8 @@ static bool admit(struct nbd_conn *nc, const char *h)
 	s->free_reqs = r->next;
 	s->reqs_free--;
 	s->st.inflight++;
-	nc->inflight++;
+	if (!nc->inflight++)
+		rl_conn_set_idle(nc->c, 0);
 	nc->bytes += data ? len : 0;
 	r->next = NULL;
 	r->nc = nc;
@@ -125,8 +126,10 @@ static bool admit(struct nbd_conn *nc, const char *h)
 	r->rx = r->issued = 0;
 	r->outstanding = 0;
 	r->busy = r->by_write = 0;
-	r->flush_after = !err && (flags & NBD_CMD_FLAG_FUA);
-	r->t0 = 0;
+	/* FUA: the write's own commands carry it; anything else is followed by a flush. */
+	r->flush_after =
+	    !err && (flags & NBD_CMD_FLAG_FUA) && (type != NBD_CMD_WRITE || s->fua_by_flush);
+	r->t0 = nbd__now();
 	if (type == NBD_CMD_WRITE) {
 		/* Refused writes still carry their payload: drop it, then reply the error. */
 		if (err && len) {
@@ -148,6 +151,9 @@ size_t nbd__transmit(struct nbd_conn *nc, const char *data, size_t len)
 {
 	struct nbd_server *s = nc->s;
 	size_t used = 0;
+
+	if (len)
+		nc->rx_at = nbd__now(); /* a payload in progress is timed from its last bytes */
 
 	while (!nc->closing) {
 		if (nc->skip) {

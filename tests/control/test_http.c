@@ -301,6 +301,62 @@ Test(http, a_device_name_is_quoted_in_the_answer)
 	srv_stop(&s);
 }
 
+/*
+ * A path is bytes; JSON and the Prometheus text are UTF-8. A file named with bytes that are not
+ * UTF-8 (and one that is: U+00E9, a quote, a backslash) is shown with those bytes as %XX in
+ * /v1/devices and in the metrics' labels, the UTF-8 kept, and both still parse.
+ */
+Test(http, a_file_name_not_utf8_is_quoted_in_devices_and_metrics)
+{
+	struct ctl_http_opts o = {0};
+	struct srv s;
+	struct rl_target *t;
+	struct fetch f;
+	struct json_tokener *tok = json_tokener_new();
+	struct json_object *j;
+	char *base = make_file("/var/tmp", 1 << 16, 'u'), *odd, *shown, key[512];
+	bool found = false;
+
+	cr_assert(asprintf(&odd, "%s-\xc3\xa9\xff\x80\"q\\", base) > 0);
+	cr_assert(asprintf(&shown, "%s-\xc3\xa9%%FF%%80\"q\\", base) > 0);
+	cr_assert_eq(rename(base, odd), 0);
+	srv_start(&s, &o, 0);
+	cr_assert_eq(rl_target_open(s.e, odd, RL_TARGET_RDONLY, &t), 0);
+
+	fetch(&s, &f, "/v1/devices", NULL);
+	cr_assert_eq(f.r.status, 200);
+	cr_assert_null(memchr(f.r.body, 0xff, f.r.body_len), "a raw 0xff byte: %s", f.r.body);
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT | JSON_TOKENER_VALIDATE_UTF8);
+	j = json_tokener_parse_ex(tok, f.r.body, (int)f.r.body_len - 1);
+	cr_assert(j, "not JSON in UTF-8: %s", f.r.body);
+	for (size_t i = 0; i < json_object_array_length(j); i++) {
+		const char *d = json_object_get_string(
+		    json_object_object_get(json_object_array_get_idx(j, i), "device"));
+
+		found |= d && !strcmp(d, shown);
+	}
+	cr_assert(found, "no device named %s in %s", shown, f.r.body);
+	json_object_put(j);
+	json_tokener_free(tok);
+	resp_free(&f.r);
+
+	fetch(&s, &f, "/metrics", NULL);
+	cr_assert_eq(f.r.status, 200);
+	cr_assert_null(memchr(f.r.body, 0xff, f.r.body_len), "a raw 0xff byte in /metrics");
+	/* in a label, the quote and the backslash are escaped as well */
+	snprintf(key, sizeof(key),
+		 "ringline_target_removed{target=\"%s-\xc3\xa9%%FF%%80\\\"q\\\\\"}", base);
+	cr_assert_eq(sample(f.r.body, key), 0, "no sample %s in:\n%s", key, f.r.body);
+	resp_free(&f.r);
+
+	cr_assert_eq(rl_target_close(t), 0);
+	srv_stop(&s);
+	unlink(odd);
+	free(odd);
+	free(shown);
+	free(base);
+}
+
 Test(http, bearer_token)
 {
 	struct ctl_http_opts o = {.token = "s3cret"};

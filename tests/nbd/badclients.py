@@ -6,10 +6,13 @@ reads its replies, a silent one), each of which must cost only its own connectio
 Usage: badclients.py HOST PORT SIZE CHECK...   (CHECK: a function name below without check_)
 Prints PASS/FAIL per check; exit status 1 if any failed.
 """
+import json
+import os
 import socket
 import struct
 import sys
 import time
+import urllib.request
 
 NBDMAGIC = 0x4E42444D41474943
 IHAVEOPT = 0x49484156454F5054
@@ -241,6 +244,106 @@ def check_silent():
     t0 = time.monotonic()
     assert closed(s, 5.0), "a silent client: expected the handshake timeout to close it"
     assert time.monotonic() - t0 > 0.5, "closed too early"
+
+
+def check_idle_reclaimed():
+    """At the connection limit (64, the default, on a server of its own) a new connection takes
+    the place of the one idle longest: a connection in transmission with no request."""
+    conns = [transmission() for _ in range(64)]
+    assert roundtrip(conns[0], CMD_READ, 0, 4096)[0] == 0  # conns[0] idle again, but newest
+    time.sleep(0.2)
+    new = transmission()
+    assert roundtrip(new, CMD_READ, 0, 4096)[0] == 0, "the new connection is served"
+    assert closed(conns[1], 5.0), "the connection idle longest was not closed"
+    for s in (conns[0], conns[2], conns[63]):
+        assert roundtrip(s, CMD_READ, 0, 4096)[0] == 0, "another idle one was closed"
+    for s in conns + [new]:
+        s.close()
+
+
+def check_request_timeout():
+    """Part of a request header, or a WRITE's header and part of its payload, then silence:
+    closed by the request timeout (the test sets it to 1 s); another client is served."""
+    half_header = transmission()
+    half_header.sendall(struct.pack(">IHHQQI", REQ_MAGIC, 0, CMD_READ, 1, 0, 4096)[:10])
+    half_payload = transmission()
+    request(half_payload, CMD_WRITE, 0, 65536, cookie=2, payload=b"z" * 1000)
+    t0 = time.monotonic()
+    assert closed(half_header, 5.0), "a partial header and silence: expected a close"
+    assert closed(half_payload, 5.0), "a partial payload and silence: expected a close"
+    assert time.monotonic() - t0 > 0.5, "closed too early"
+    other = transmission()
+    assert roundtrip(other, CMD_READ, 0, 4096)[0] == 0, "another client is served"
+
+
+def metrics():
+    with urllib.request.urlopen(os.environ["NBD_METRICS_URL"], timeout=10) as r:
+        text = r.read().decode()
+    return {line.rsplit(" ", 1)[0]: float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines() if line and not line.startswith("#")}
+
+
+def check_metrics():
+    """16 connections with known traffic (spread by SO_REUSEPORT over the server's engines):
+    /metrics must show exactly that traffic, summed over every engine."""
+    conns = [transmission() for _ in range(16)]
+    for i, s in enumerate(conns):
+        for _ in range(3):
+            assert roundtrip(s, CMD_READ, 0, 4096)[0] == 0
+        for j in range(2):
+            assert roundtrip(s, CMD_WRITE, (1 << 20) + (2 * i + j) * 8192, 8192,
+                             b"m" * 8192)[0] == 0
+        assert roundtrip(s, CMD_WRITE, 4 << 20, 4096, b"f" * 4096, flags=1)[0] == 0
+        assert roundtrip(s, CMD_READ, SIZE, 4096)[0] == EINVAL
+        assert roundtrip(s, CMD_WRITE, SIZE, 4096, b"x" * 4096)[0] == ENOSPC
+        assert roundtrip(s, CMD_FLUSH, 0, 0)[0] == 0
+    want = {
+        'ringline_nbd_requests_total{cmd="read"}': 64,
+        'ringline_nbd_requests_total{cmd="write"}': 64,
+        'ringline_nbd_requests_total{cmd="flush"}': 16,
+        'ringline_nbd_errors_total{cmd="read"}': 16,
+        'ringline_nbd_errors_total{cmd="write"}': 16,
+        'ringline_nbd_bytes_total{cmd="read"}': 16 * 3 * 4096,
+        'ringline_nbd_bytes_total{cmd="write"}': 16 * (2 * 8192 + 4096),
+        'ringline_nbd_error_replies_total{error="EINVAL"}': 16,
+        'ringline_nbd_error_replies_total{error="ENOSPC"}': 16,
+        'ringline_nbd_error_replies_total{error="EIO"}': 0,
+        'ringline_nbd_fua_commands_total': 16,
+        'ringline_nbd_request_seconds_count{cmd="read"}': 64,
+        'ringline_nbd_request_seconds_count{cmd="write"}': 64,
+        'ringline_nbd_request_seconds_bucket{cmd="flush",le="+Inf"}': 16,
+        'ringline_nbd_handshakes_total': 16,
+        'ringline_nbd_connections': 16,
+        'ringline_nbd_inflight': 0,
+    }
+    deadline = time.monotonic() + 5
+    while True:  # each engine publishes its counters four times a second
+        m = metrics()
+        bad = {k: (m.get(k), v) for k, v in want.items() if m.get(k) != v}
+        if not bad or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert not bad, f"metrics differ (got, want): {bad}"
+    assert m['ringline_nbd_request_seconds_sum{cmd="read"}'] > 0
+    # /v1/status: "server" sums the same over the engines, and their device commands: one read
+    # or write command per 4 or 8 KiB request, one flush per FLUSH; refused ones none.
+    want = {("engines",): 2, ("requests", "read", "ops"): 64, ("requests", "write", "errors"): 16,
+            ("error_replies", "EINVAL"): 16, ("device", "read", "ops"): 48,
+            ("device", "read", "bytes"): 48 * 4096, ("device", "write", "ops"): 48,
+            ("device", "write", "bytes"): 16 * (2 * 8192 + 4096), ("device", "flush", "ops"): 16}
+    url = os.environ["NBD_METRICS_URL"].replace("/metrics", "/v1/status")
+    with urllib.request.urlopen(url, timeout=10) as r:
+        server = json.load(r)["server"]
+    got = {}
+    for path in want:
+        v = server
+        for key in path:
+            v = v.get(key, {}) if isinstance(v, dict) else None
+        got[path] = v
+    bad = {k: (got[k], v) for k, v in want.items() if got[k] != v}
+    assert not bad, f"/v1/status server differs (got, want): {bad}"
+    for s in conns:
+        s.close()
 
 
 def main():

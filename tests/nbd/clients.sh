@@ -144,6 +144,10 @@ threads_and_metrics() {
 	local http
 	http=$(sed -n 's|^ringline nbd: metrics on \(http://.*\)$|\1|p' "$work/t2.log")
 	[ "$(ls "/proc/$server_pid/task" | wc -l)" -ge 3 ] # the main thread and two engines
+	NBD_METRICS_URL=$http raw metrics || {
+		server_stop
+		return 1
+	}
 	nbdcopy --connections=4 "$work/rand" "nbd://$addr"
 	nbdcopy --connections=4 "nbd://$addr" "$work/back3"
 	cmp -n $((64 << 20)) "$work/rand" "$work/back3"
@@ -153,8 +157,55 @@ threads_and_metrics() {
 	! command -v promtool >/dev/null || promtool check metrics <"$work/metrics"
 	server_stop
 }
-check "--threads 2: a 4-connection copy in and out; --http: NBD counters in /metrics" \
+check "--threads 2: /metrics sums both engines' counters and latency histograms exactly; a copy in and out" \
 	threads_and_metrics
+
+hostile() {
+	local status=0
+	server_start "$work/hostile.log" --request-timeout 1000 "$dev" || return 1
+	raw idle_reclaimed request_timeout || status=1
+	server_stop || status=1
+	return $status
+}
+check "connection limit: the connection idle longest makes room; a stalled request times out" \
+	hostile
+
+# A writable export claims a block device: a second writable export of it is refused with the
+# reason, --force and --read-only pass.
+exclusive() {
+	local loopdev first status=0
+	if ! loopdev=$(losetup --find --show "$work/loop.img" 2>/dev/null); then
+		echo "no loop device here: not checked"
+		return 0
+	fi
+	server_start "$work/excl1.log" "$loopdev" || {
+		losetup -d "$loopdev"
+		return 1
+	}
+	first=$server_pid
+	if "$ringline" nbd --listen 127.0.0.1:0 "$loopdev" >"$work/excl2.log" 2>&1; then
+		echo "a second writable export of a claimed device started"
+		status=1
+	fi
+	cat "$work/excl2.log"
+	grep -q "in use.*--force exports it anyway" "$work/excl2.log" || status=1
+	if server_start "$work/excl3.log" --force "$loopdev"; then
+		server_stop || status=1
+	else
+		status=1
+	fi
+	if server_start "$work/excl4.log" --read-only "$loopdev"; then
+		server_stop || status=1
+	else
+		status=1
+	fi
+	server_pid=$first
+	server_stop || status=1
+	losetup -d "$loopdev"
+	return $status
+}
+truncate -s 16M "$work/loop.img"
+check "a writable block device is claimed (RL_TARGET_EXCL): a second export is refused" exclusive
 
 sigterm_in_flight() {
 	server_start "$work/term.log" "$dev"

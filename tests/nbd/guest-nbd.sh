@@ -2,7 +2,8 @@
 # The kernel's NBD client against `ringline nbd` exporting /dev/ng0n1 by NVMe passthrough, inside
 # tests/vm/nvme-vm (the guest has no network: a Unix socket). nbd-client attaches /dev/nbd0,
 # mkfs.ext4, mount, a tree of files written, sync, fstrim (which must reach the namespace as
-# deallocate: the server's trim counter in /metrics), unmount, fsck.ext4 -fn clean; then the
+# deallocate: the server's trim counter in /metrics; the journal's FUA writes reach it as NVMe
+# Writes with the FUA bit, without errors), unmount, fsck.ext4 -fn clean; then the
 # server restarts and the files read back equal.
 # Usage: tests/nbd/guest-nbd.sh PATH-TO-ringline
 set -uo pipefail
@@ -47,9 +48,14 @@ detach() {
 	sleep 0.5
 }
 
-trims() {
+# metric REGEX: the sum of the /metrics samples whose line matches REGEX.
+metric() {
 	curl -s --unix-socket "$http" http://ringline/metrics |
-		awk -F' ' '/^ringline_ops_total\{.*op="trim"/ { print $2 }'
+		awk -v re="$1" '$0 ~ re { s += $NF } END { print s + 0 }'
+}
+
+trims() {
+	metric '^ringline_ops_total\\{.*op="trim"'
 }
 
 fs_round_trip() {
@@ -60,6 +66,13 @@ fs_round_trip() {
 	for i in $(seq 8); do head -c $((i * 300000)) /dev/urandom >"$mnt/rand$i"; done
 	(cd "$mnt" && find . -type f -print0 | sort -z | xargs -0 sha256sum) >"$work/sums"
 	sync
+	# ext4's journal commits are FUA writes: NVMe Writes with the FUA bit, which must succeed.
+	local fua werr
+	fua=$(metric '^ringline_nbd_fua_commands_total ')
+	werr=$(metric '^ringline_errors_total\\{.*op="write"')
+	echo "FUA writes: $fua NVMe commands with the FUA bit, ${werr:-0} write errors" |
+		tee "$work/fua"
+	[ "${fua:-0}" -gt 0 ] && [ "${werr:-0}" -eq 0 ] || return 1
 	local before after
 	before=$(trims)
 	fstrim -v "$mnt" || return 1
@@ -71,6 +84,7 @@ fs_round_trip() {
 }
 check "nbd-client on /dev/ng0n1 by passthrough: mkfs, mount, files, fstrim, fsck clean" \
 	fs_round_trip
+cat "$work/fua" 2>/dev/null
 check "SIGTERM: the server exits 0" server_stop
 
 reread() {

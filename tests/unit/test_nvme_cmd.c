@@ -401,3 +401,42 @@ Test(nvme_open, refuses_what_is_not_a_namespace)
 	unlink(path);
 	free(path);
 }
+
+Test(nvme_cmd, fua_write_sets_cdw12_bit_30)
+{
+	struct fake f;
+	struct done d = {0};
+	unsigned char *buf = rl_alloc_aligned(4096, 8 * 4096);
+	struct io_uring_sqe *sqe;
+	int idx;
+
+	fake_open(&f, 4096, 1ull << 40, 1 << 20);
+	idx = rl_engine_register_buffer(f.e, buf, 8 * 4096);
+	cr_assert_geq(idx, 0);
+	/* Byte offset 5 blocks past 4 GiB blocks, 2 blocks, from the registered buffer by index. */
+	cr_assert_eq(rl_target_write_flags(&f.d.t, buf, 8192, 0x100000005ull * 4096, idx, RL_IO_FUA,
+					   done_cb, &d),
+		     0, "%s", rl_engine_last_error(f.e));
+	sqe = last_sqe(f.e);
+	cr_assert_eq(cmd_of(sqe)->opcode, 0x01, "a Write");
+	cr_assert_eq(cmd_of(sqe)->cdw10, 5);
+	cr_assert_eq(cmd_of(sqe)->cdw11, 1);
+	cr_assert_eq(cmd_of(sqe)->cdw12, (1u << 30) | 1, "FUA (bit 30) and NLB 1 (0's based)");
+	cr_assert_eq(cmd_of(sqe)->data_len, 8192);
+	cr_assert_eq(sqe->uring_cmd_flags, IORING_URING_CMD_FIXED);
+	cr_assert_eq(sqe->buf_index, idx);
+	/* Flags 0 is a plain write; -1 finds the buffer by address. */
+	cr_assert_eq(rl_target_write_flags(&f.d.t, buf, 4096, 0, -1, 0, done_cb, &d), 0);
+	cr_assert_eq(cmd_of(last_sqe(f.e))->cdw12, 0, "no FUA without RL_IO_FUA");
+	cr_assert_eq(last_sqe(f.e)->uring_cmd_flags, IORING_URING_CMD_FIXED);
+	/* Unknown flags and bad ranges are refused before anything is queued. */
+	cr_assert_eq(rl_target_write_flags(&f.d.t, buf, 4096, 0, -1, 2, done_cb, &d), -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(f.e), "unknown write flags 0x2"), "%s",
+		  rl_engine_last_error(f.e));
+	cr_assert_eq(rl_target_write_flags(&f.d.t, buf, 100, 0, -1, RL_IO_FUA, done_cb, &d),
+		     -EINVAL);
+	cr_assert(strstr(rl_engine_last_error(f.e), "LBA size"), "%s", rl_engine_last_error(f.e));
+	cr_assert_eq(rl_target_inflight(&f.d.t), 2);
+	fake_close(&f);
+	rl_free_aligned(buf);
+}
