@@ -15,6 +15,8 @@
 
 #include "fio.h"
 #include "optgroup.h"
+#include "zbd_types.h"
+#include "oslib/blkzoned.h"
 
 #include <ringline.h>
 
@@ -35,6 +37,7 @@ struct rl_fio_options {
 	char *pi_chk;
 	unsigned int apptag;
 	unsigned int apptag_mask;
+	unsigned int zone_append;
 };
 
 /* Per io_u state, preallocated at init and found by io_u->index: nothing is allocated per I/O. */
@@ -51,6 +54,7 @@ struct rl_fio_io {
 	bool pi_verify;
 	uint64_t bad_lba; /* nvme_status came from ringline's software check at this LBA */
 	bool pi_soft;
+	bool append;	  /* a Zone Append: the callback's result is the LBA written */
 };
 
 struct rl_fio_data {
@@ -88,6 +92,10 @@ struct rl_fio_file {
 	bool soft_pi;	    /* pi_act=0 on a PI format: ringline generates and checks the PI */
 	uint32_t bb;	    /* bytes a block takes in fio's buffer */
 	unsigned int flags; /* RL_NVME_IO_* for every read and write */
+	/* A zoned namespace (else NULL), its zone size in blocks and its LBA size's log2. */
+	struct rl_nvme_dev *zdev;
+	uint64_t zone_blocks;
+	unsigned int lba_shift;
 };
 
 /* One designated initializer per line, as fio's engines lay them out. */
@@ -244,10 +252,38 @@ static struct fio_option options[] = {
 		.group = FIO_OPT_G_IOURING,
 	},
 	{
+		.name = "zone_append",
+		.lname = "Zone Append for writes",
+		.type = FIO_OPT_BOOL,
+		.off1 = offsetof(struct rl_fio_options, zone_append),
+		.def = "0",
+		.help = "On a zoned NVMe namespace, write by Zone Append to the zone of fio's "
+			"offset: the device picks the LBA, and fio's verify log records that LBA",
+		.category = FIO_OPT_C_ENGINE,
+		.group = FIO_OPT_G_IOURING,
+	},
+	{
 		.name = NULL,
 	},
 };
 /* clang-format on */
+
+/*
+ * A Zone Append landed at @off, the device's choice. fio predicted its zone's write pointer
+ * (io_u->offset); where the device chose otherwise, the verify log entry moves to where the data
+ * is, so verify reads it there (its header keeps the predicted offset, which verify then
+ * reports as a bad header offset: what was written is not where fio meant it to be).
+ */
+static void zone_appended(struct io_u *io_u, unsigned long long off)
+{
+	struct io_piece *ipo = io_u->ipo;
+
+	if (off == io_u->offset)
+		return;
+	if (ipo && !(ipo->flags & IP_F_ONRB))
+		ipo->offset = off;
+	io_u->offset = off;
+}
 
 /*
  * Runs from rl_engine_poll(): record the outcome in the io_u and queue it for event().
@@ -265,6 +301,8 @@ static void rl_fio_complete(void *arg, int res, uint64_t result)
 	if (ld->closing)
 		return;
 	rf = FILE_ENG_DATA(io_u->file);
+	if (io->append && res == 0)
+		zone_appended(io_u, result << rf->lba_shift);
 	if (res < 0) {
 		io_u->error = -res;
 	} else if (rf->passthru && res > 0) {
@@ -372,12 +410,20 @@ static enum fio_q_status rl_fio_queue(struct thread_data *td, struct io_u *io_u)
 	io->moves_data = false;
 	io->pi_verify = false;
 	io->pi_soft = false;
+	io->append = false;
 	switch (io_u->ddir) {
 	case DDIR_READ:
 		ret = rf->md_path ? submit_md(ld, rf, io, io_u) : submit_rw(o, io, t, io_u);
 		break;
 	case DDIR_WRITE:
-		if (o->write_mode == WRITE_MODE_ZEROES)
+		if (o->zone_append && rf->zdev) {
+			uint64_t slba = io_u->offset >> rf->lba_shift;
+
+			io->append = true;
+			ret = rl_nvme_zone_append(
+			    rf->zdev, io_u->xfer_buf, slba - slba % rf->zone_blocks,
+			    (uint32_t)(io_u->xfer_buflen >> rf->lba_shift), rl_fio_complete, io);
+		} else if (o->write_mode == WRITE_MODE_ZEROES)
 			ret = rl_target_write_zeroes(t, io_u->offset, io_u->xfer_buflen,
 						     rl_fio_complete, io);
 		else
@@ -589,6 +635,19 @@ static int rl_fio_open_file(struct thread_data *td, struct fio_file *f)
 	}
 	rf->ld = ld;
 	rf->passthru = rl_target_kind(rf->t) == RL_TARGET_KIND_NVME;
+	if (rf->passthru && rl_nvme_zns(rl_target_nvme(rf->t))) {
+		rf->zdev = rl_target_nvme(rf->t);
+		rf->zone_blocks = rl_nvme_zns(rf->zdev)->zone_size;
+		rf->lba_shift = (unsigned int)__builtin_ctz(rl_nvme_info(rf->zdev)->lba_size);
+	}
+	if (o->zone_append && !rf->zdev) {
+		log_err("ringline: %s: zone_append=1 needs a zoned NVMe namespace (/dev/ngXnY)\n",
+			f->file_name);
+		td_verror(td, EINVAL, "zone_append");
+		rl_target_close(rf->t);
+		free(rf);
+		return 1;
+	}
 	if (rf->passthru && setup_md(td, f, rf)) {
 		rl_target_close(rf->t);
 		free(rf);
@@ -671,6 +730,259 @@ static int rl_fio_get_file_size(struct thread_data *td, struct fio_file *f)
 	fio_file_set_size_known(f);
 	rl_target_close(t);
 	rl_engine_destroy(e);
+	return 0;
+}
+
+/*
+ * fio's zoned block device calls (zonemode=zbd). A zoned NVMe namespace answers them through
+ * the ring: on the thread's engine once the file is open, before that (fio asks while it sets
+ * up) on a small engine of its own. Block devices get fio's own blkzoned_*() (sysfs, ioctls).
+ */
+struct zone_session {
+	struct rl_engine *e;
+	struct rl_target *t; /* opened here (else NULL: the thread's) */
+	struct rl_nvme_dev *d;
+	const struct rl_nvme_zns *z;
+	unsigned int lba_shift;
+};
+
+/* Return: 0, 1 when @f is not a zoned namespace (s->d NULL), or -errno. */
+static int zone_session_open(struct fio_file *f, unsigned int flags, struct zone_session *s)
+{
+	struct rl_fio_file *rf = FILE_ENG_DATA(f);
+	struct rl_engine_opts eo;
+	int ret;
+
+	memset(s, 0, sizeof(*s));
+	if (rf) {
+		s->e = rf->ld->e;
+		s->d = rf->zdev;
+	} else {
+		rl_engine_opts_init(&eo);
+		eo.sq_entries = 4;
+		eo.max_inflight = 4;
+		eo.reg_buffers = 0;
+		ret = rl_engine_create(&eo, &s->e);
+		if (ret)
+			return ret;
+		ret = rl_target_open(s->e, f->file_name, flags, &s->t);
+		if (ret) {
+			log_err("%s\n", rl_engine_last_error(s->e));
+			rl_engine_destroy(s->e);
+			return ret;
+		}
+		s->d = rl_target_nvme(s->t);
+	}
+	s->z = s->d ? rl_nvme_zns(s->d) : NULL;
+	if (!s->z) {
+		s->d = NULL;
+		return 1;
+	}
+	s->lba_shift = (unsigned int)__builtin_ctz(rl_nvme_info(s->d)->lba_size);
+	return 0;
+}
+
+static void zone_session_close(struct zone_session *s)
+{
+	if (!s->t)
+		return;
+	rl_target_close(s->t);
+	rl_engine_destroy(s->e);
+}
+
+struct zone_cmd {
+	int res;
+	bool done;
+};
+
+static void zone_cmd_done(void *arg, int res, uint64_t result)
+{
+	struct zone_cmd *c = arg;
+
+	(void)result;
+	c->res = res;
+	c->done = true;
+}
+
+/*
+ * Submit with @submit (it returns as the library's calls do) and wait for it. On the thread's
+ * engine fio's I/O may hold every slot: reap one and retry. Their completions wait for
+ * getevents() as usual. Return: 0, -errno, or -EIO after logging the NVMe status.
+ */
+static int zone_cmd_run(struct zone_session *s, const char *what, struct fio_file *f,
+			int (*submit)(struct zone_session *, void *, struct zone_cmd *), void *arg)
+{
+	struct zone_cmd c = {0};
+	char name[96];
+	int ret;
+
+	while ((ret = submit(s, arg, &c)) == -EBUSY)
+		if ((ret = rl_engine_poll(s->e, 1, -1)) < 0)
+			return ret;
+	if (ret) {
+		log_err("%s\n", rl_engine_last_error(s->e));
+		return ret;
+	}
+	while (!c.done)
+		if ((ret = rl_engine_poll(s->e, 1, -1)) < 0)
+			return ret;
+	if (c.res > 0) {
+		log_err("ringline: %s: %s: NVMe status %s\n", f->file_name, what,
+			rl_nvme_status_str(c.res, name, sizeof(name)));
+		return -EIO;
+	}
+	return c.res;
+}
+
+static int rl_fio_get_zoned_model(struct thread_data *td, struct fio_file *f,
+				  enum zbd_zoned_model *model)
+{
+	struct zone_session s;
+	int ret;
+
+	if (f->filetype != FIO_TYPE_CHAR)
+		return blkzoned_get_zoned_model(td, f, model);
+	ret = zone_session_open(f, RL_TARGET_RDONLY, &s);
+	if (ret < 0)
+		return ret;
+	*model = s.d ? ZBD_HOST_MANAGED : ZBD_NONE;
+	zone_session_close(&s);
+	return 0;
+}
+
+struct report_arg {
+	uint64_t slba;
+	void *buf;
+	uint32_t len;
+};
+
+static int submit_report(struct zone_session *s, void *arg, struct zone_cmd *c)
+{
+	struct report_arg *r = arg;
+
+	return rl_nvme_report_zones(s->d, r->slba, RL_ZONE_LIST_ALL, true, r->buf, r->len,
+				    zone_cmd_done, c);
+}
+
+static enum zbd_zone_cond zone_cond(unsigned int state)
+{
+	switch (state) {
+	case RL_ZONE_EMPTY:
+		return ZBD_ZONE_COND_EMPTY;
+	case RL_ZONE_IMP_OPEN:
+		return ZBD_ZONE_COND_IMP_OPEN;
+	case RL_ZONE_EXP_OPEN:
+		return ZBD_ZONE_COND_EXP_OPEN;
+	case RL_ZONE_CLOSED:
+		return ZBD_ZONE_COND_CLOSED;
+	case RL_ZONE_FULL:
+		return ZBD_ZONE_COND_FULL;
+	}
+	return ZBD_ZONE_COND_OFFLINE; /* read-only, offline: not to be used */
+}
+
+/* Up to @nr_zones zones from byte @offset on into @zones. Return: how many, or -errno. */
+static int rl_fio_report_zones(struct thread_data *td, struct fio_file *f, uint64_t offset,
+			       struct zbd_zone *zones, unsigned int nr_zones)
+{
+	struct report_arg r = {.len = 64 << 10};
+	struct zone_session s;
+	unsigned int n = 0;
+	int ret;
+
+	if (f->filetype != FIO_TYPE_CHAR)
+		return blkzoned_report_zones(td, f, offset, zones, nr_zones);
+	ret = zone_session_open(f, RL_TARGET_RDONLY, &s);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	if (rl_nvme_info(s.d)->max_transfer < r.len)
+		r.len = rl_nvme_info(s.d)->max_transfer / RL_ZONE_DESC_SIZE * RL_ZONE_DESC_SIZE;
+	r.buf = rl_alloc_aligned(4096, r.len);
+	r.slba = offset >> s.lba_shift;
+	ret = r.buf ? 0 : -ENOMEM;
+	while (!ret && n < nr_zones && r.slba < rl_nvme_info(s.d)->nsze) {
+		struct rl_nvme_zone_iter it;
+		struct rl_nvme_zone z;
+
+		ret = zone_cmd_run(&s, "Report Zones", f, submit_report, &r);
+		if (ret || rl_nvme_zone_iter_init(&it, r.buf, r.len) <= 0)
+			break;
+		while (n < nr_zones && rl_nvme_zone_next(&it, &z)) {
+			struct zbd_zone *zz = &zones[n++];
+
+			if (z.type != 2) {
+				log_err("ringline: %s: zone at block %llu has type %u, not "
+					"sequential write required\n",
+					f->file_name, (unsigned long long)z.zslba, z.type);
+				ret = -EIO;
+				break;
+			}
+			zz->start = z.zslba << s.lba_shift;
+			zz->len = s.z->zone_size << s.lba_shift;
+			zz->capacity = z.zcap << s.lba_shift;
+			zz->type = ZBD_ZONE_TYPE_SWR;
+			zz->cond = zone_cond(z.state);
+			zz->wp =
+			    zz->cond == ZBD_ZONE_COND_OFFLINE ? zz->start : z.wp << s.lba_shift;
+			r.slba = z.zslba + s.z->zone_size;
+		}
+	}
+	rl_free_aligned(r.buf);
+	zone_session_close(&s);
+	return ret ? ret : (int)n;
+}
+
+struct reset_arg {
+	uint64_t zslba;
+	bool all;
+};
+
+static int submit_reset(struct zone_session *s, void *arg, struct zone_cmd *c)
+{
+	struct reset_arg *r = arg;
+
+	return rl_nvme_zone_mgmt(s->d, RL_ZONE_RESET, r->zslba, r->all, zone_cmd_done, c);
+}
+
+/* Reset the write pointers of the zones in [@offset, @offset + @length): one Select All for all. */
+static int rl_fio_reset_wp(struct thread_data *td, struct fio_file *f, uint64_t offset,
+			   uint64_t length)
+{
+	struct zone_session s;
+	struct reset_arg r = {0};
+	uint64_t end;
+	int ret;
+
+	if (f->filetype != FIO_TYPE_CHAR)
+		return blkzoned_reset_wp(td, f, offset, length);
+	ret = zone_session_open(f, 0, &s);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	r.zslba = offset >> s.lba_shift;
+	end = (offset + length) >> s.lba_shift;
+	if (r.zslba == 0 && end >= s.z->nr_zones * s.z->zone_size) {
+		r.all = true;
+		ret = zone_cmd_run(&s, "zone reset", f, submit_reset, &r);
+	}
+	for (; !r.all && !ret && r.zslba < end; r.zslba += s.z->zone_size)
+		ret = zone_cmd_run(&s, "zone reset", f, submit_reset, &r);
+	zone_session_close(&s);
+	return ret;
+}
+
+static int rl_fio_get_max_open_zones(struct thread_data *td, struct fio_file *f,
+				     unsigned int *max_open_zones)
+{
+	struct zone_session s;
+	int ret;
+
+	if (f->filetype != FIO_TYPE_CHAR)
+		return blkzoned_get_max_open_zones(td, f, max_open_zones);
+	ret = zone_session_open(f, RL_TARGET_RDONLY, &s);
+	if (ret)
+		return ret < 0 ? ret : -EINVAL;
+	*max_open_zones = s.z->max_open; /* 0: no limit, as fio takes it */
+	zone_session_close(&s);
 	return 0;
 }
 
@@ -834,6 +1146,10 @@ __attribute__((visibility("default"))) struct ioengine_ops ioengine = {
 	.close_file = rl_fio_close_file,
 	.invalidate = rl_fio_invalidate,
 	.get_file_size = rl_fio_get_file_size,
+	.get_zoned_model = rl_fio_get_zoned_model,
+	.report_zones = rl_fio_report_zones,
+	.reset_wp = rl_fio_reset_wp,
+	.get_max_open_zones = rl_fio_get_max_open_zones,
 	.options = options,
 	.option_struct_size = sizeof(struct rl_fio_options),
 };

@@ -244,6 +244,35 @@ def identify_seeds():
 # ---- smart: the 512-byte SMART / Health log page (fuzz/smart.c) -----------------------------
 
 
+# ---- zones: a Report Zones buffer (fuzz/zones.c) ---------------------------------------------
+
+# Zone states (ZS, bits 7:4 of byte 1) and QEMU's zone type 2 (sequential write required).
+EMPTY, IMP_OPEN, EXP_OPEN, CLOSED, READ_ONLY, FULL, OFFLINE = 1, 2, 3, 4, 0xD, 0xE, 0xF
+
+
+def zone_desc(zslba, wp, zcap=3072, state=EMPTY, ztype=2, attrs=0):
+    return struct.pack("<BBBB4xQQQ32x", ztype, state << 4, attrs, 0, zcap, zslba, wp)
+
+
+def zone_report(nr, descs):
+    return struct.pack("<Q56x", nr) + b"".join(descs)
+
+
+def zones_seeds():
+    zsze = 4096  # tests/vm/run-zns-tests.sh: 16 MiB zones of 4 KiB blocks, 12 MiB capacity
+    empty = [zone_desc(i * zsze, i * zsze) for i in range(16)]
+    write("zones", "qemu-16-empty", zone_report(16, empty))
+    mixed = [zone_desc(0, 35, state=IMP_OPEN), zone_desc(zsze, zsze, state=CLOSED),
+             zone_desc(2 * zsze, 2**64 - 1, state=FULL), zone_desc(3 * zsze, 3 * zsze),
+             zone_desc(4 * zsze, 4 * zsze, state=EXP_OPEN),
+             zone_desc(5 * zsze, 2**64 - 1, state=READ_ONLY),
+             zone_desc(6 * zsze, 2**64 - 1, state=OFFLINE, attrs=0x81)]
+    write("zones", "qemu-mixed-states", zone_report(7, mixed))
+    write("zones", "not-partial-count-above-buffer", zone_report(1000, empty[:4]))
+    write("zones", "header-only", zone_report(0, []))
+    write("zones", "truncated-descriptor", zone_report(2, empty[:2])[:64 + 64 + 20])
+
+
 def smart_log(temp_k=323, spare=100, thresh=10, used=0, dur=42, duw=7, reads=10000, writes=1000,
               busy=0, cycles=1, hours=5, unsafe=0, media=0, errors=0):
     s = bytearray(512)
@@ -339,4 +368,5 @@ if __name__ == "__main__":
     addr_seeds()
     identify_seeds()
     smart_seeds()
+    zones_seeds()
     nbd_seeds()

@@ -9,6 +9,7 @@
 #include "ringline/file.h"
 #include "ringline/nvme.h"
 #include "ringline/pi.h"
+#include "ringline/zns.h"
 #include "ringline/net.h"
 #include "ringline/timer.h"
 

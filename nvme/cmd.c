@@ -483,3 +483,27 @@ int rl__nvme_check(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32
 
 	return ret || !buf ? ret : check_data(d, buf, (uint64_t)nlb * d->block_bytes);
 }
+
+struct nvme_uring_cmd *rl__nvme_prep(struct rl_nvme_dev *d, struct io_uring_sqe *sqe,
+				     uint32_t cmd_op, uint8_t opcode)
+{
+	return prep(d, sqe, cmd_op, opcode);
+}
+
+struct rl__cmd *rl__nvme_begin(struct rl_nvme_dev *d, struct io_uring *ring, enum rl_op op,
+			       uint32_t len, rl_complete_fn cb, void *arg,
+			       struct io_uring_sqe **sqe)
+{
+	return begin(d, ring, op, len, cb, arg, sqe);
+}
+
+void rl__nvme_set_data(struct rl_nvme_dev *d, struct io_uring_sqe *sqe, const void *buf,
+		       uint32_t len, int bi)
+{
+	set_data(d, sqe, buf, len, bi);
+}
+
+int rl__nvme_check_data(struct rl_nvme_dev *d, const void *buf, uint64_t len)
+{
+	return check_data(d, buf, len);
+}

@@ -184,7 +184,7 @@ static int identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd)
 	if (kmax && kmax < in->max_transfer)
 		in->max_transfer = kmax;
 	rl__nvme_set_limits(d);
-	return 0;
+	return rl__nvme_zns_identify(e, d, fd);
 }
 
 static void nvme_close(struct rl_target *t)

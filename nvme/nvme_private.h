@@ -7,6 +7,7 @@
 
 #include "../engine/backend.h"
 #include "ringline/nvme.h"
+#include "ringline/zns.h"
 
 struct rl_nvme_dev {
 	struct rl_target t; /* first: see struct rl_target */
@@ -21,6 +22,8 @@ struct rl_nvme_dev {
 	uint32_t block_bytes; /* bytes per LBA in the data buffer (lba_size, + ms if extended) */
 	uint8_t lba_shift;    /* log2(lba_size) */
 	uint64_t byte_io_max; /* largest byte-offset I/O, 0 on an extended-LBA format */
+	bool zoned;	      /* ZNS command set: zns holds its geometry (nvme/zns.c) */
+	struct rl_nvme_zns zns;
 };
 
 /* The namespace a target of the NVMe backend is (its ops table says so). */
@@ -92,6 +95,28 @@ int rl__nvme_submit_ext(struct rl_nvme_dev *d, uint8_t opcode, enum rl_op op, co
 /* Range and buffer checks of nvme/cmd.c, each with its message: 0 or -EINVAL. */
 int rl__nvme_check(struct rl_nvme_dev *d, const void *buf, uint64_t slba, uint32_t nlb);
 
+/*
+ * Zoned namespaces (nvme/zns.c, nvme/zns_parse.c). rl__nvme_zns_identify() finds whether the
+ * namespace on @fd is zoned and reads its geometry, after Identify (d->info filled in).
+ * rl__nvme_parse_zns() is its pure part: -EIO with @why for geometry ringline cannot use.
+ */
+struct nvme_zns_id_ns;
+struct nvme_zns_id_ctrl;
+int rl__nvme_zns_identify(struct rl_engine *e, struct rl_nvme_dev *d, int fd);
+int rl__nvme_parse_zns(const struct nvme_zns_id_ns *ns, const struct nvme_zns_id_ctrl *ctrl,
+		       const struct rl_nvme_info *in, struct rl_nvme_zns *z, char *why,
+		       size_t why_len);
+
+/* cmd.c's command helpers, for the other command files (nvme/zns.c). */
+struct nvme_uring_cmd *rl__nvme_prep(struct rl_nvme_dev *d, struct io_uring_sqe *sqe,
+				     uint32_t cmd_op, uint8_t opcode);
+struct rl__cmd *rl__nvme_begin(struct rl_nvme_dev *d, struct io_uring *ring, enum rl_op op,
+			       uint32_t len, rl_complete_fn cb, void *arg,
+			       struct io_uring_sqe **sqe);
+void rl__nvme_set_data(struct rl_nvme_dev *d, struct io_uring_sqe *sqe, const void *buf,
+		       uint32_t len, int bi);
+int rl__nvme_check_data(struct rl_nvme_dev *d, const void *buf, uint64_t len);
+
 /* NVMe opcodes (NVM command set and admin). */
 enum {
 	RL__NVME_FLUSH = 0x00,
@@ -101,6 +126,9 @@ enum {
 	RL__NVME_WRITE_ZEROES = 0x08,
 	RL__NVME_DSM = 0x09,
 	RL__NVME_VERIFY = 0x0c,
+	RL__NVME_ZONE_MGMT_SEND = 0x79,
+	RL__NVME_ZONE_MGMT_RECV = 0x7a,
+	RL__NVME_ZONE_APPEND = 0x7d,
 	RL__NVME_ADMIN_GET_LOG = 0x02,
 	RL__NVME_ADMIN_IDENTIFY = 0x06,
 };

@@ -60,6 +60,11 @@ static void usage(FILE *out, const char *cmd)
 	    "                 and wait for N completions, 1..QD (default QD/4, at most 8,\n"
 	    "                 as t/io_uring -s8 -c8 at QD32; 1 at QD < 8); as in t/io_uring,\n"
 	    "                 up to N-1 completed slots wait to make a whole batch\n"
+	    "  --zoned        PATH is a zoned NVMe namespace (ZNS): every I/O is a Zone\n"
+	    "                 Append of --bs to the zone being filled, QD in flight at\n"
+	    "                 once; the zones of the range fill one after the other, and\n"
+	    "                 when all are full they are reset (counted in the run time)\n"
+	    "                 and filled again. Implies --rw write; --bs at most the ZASL\n"
 	    "  --nop          no PATH: every I/O is an IORING_OP_NOP through the whole engine\n"
 	    "                 (slab, completion loop, statistics, callback), moving no data:\n"
 	    "                 the engine's own cost per I/O (PATH nop:SIZE does the same)\n"
@@ -302,9 +307,10 @@ static int parse_args(int argc, char **argv, struct params *p)
 	    {"hist", required_argument, NULL, 'H'},   {"slowest", required_argument, NULL, 'S'},
 	    {"nop", no_argument, NULL, 'n'},	      {"force", no_argument, NULL, 'f'},
 	    {"pi", no_argument, NULL, 'I'},	      {"threads", required_argument, NULL, 'J'},
-	    {"cpus", required_argument, NULL, 'U'},   {0},
+	    {"cpus", required_argument, NULL, 'U'},   {"zoned", no_argument, NULL, 'Z'},
+	    {0},
 	};
-	bool have_time = false, have_rounds = false;
+	bool have_time = false, have_rounds = false, have_rw = false;
 	uint64_t v;
 	char *end;
 	int c;
@@ -323,6 +329,7 @@ static int parse_args(int argc, char **argv, struct params *p)
 				return -1;
 			}
 			p->rw = (enum rw)v;
+			have_rw = true;
 			break;
 		case 'b':
 			if (cli_parse_size(optarg, &p->bs) || p->bs == 0 || p->bs > (1u << 30)) {
@@ -392,6 +399,9 @@ static int parse_args(int argc, char **argv, struct params *p)
 		case 'n':
 			p->nop = true;
 			break;
+		case 'Z':
+			p->zoned = true;
+			break;
 		case 'N':
 			if (parse_count("--rounds", optarg, MAX_ROUNDS, &p->rounds))
 				return -1;
@@ -444,6 +454,18 @@ static int parse_args(int argc, char **argv, struct params *p)
 		cli_err("--batch %u: above --qd %u", p->batch, p->qd);
 		return -1;
 	}
+	if (p->zoned && (p->compare || p->nop || p->poll || p->ndepths > 1 || p->threads > 1)) {
+		cli_err("--zoned runs one Zone Append workload: not with --compare, --nop, --poll, "
+			"--threads or a --qd list");
+		return -1;
+	}
+	if (p->zoned && have_rw && p->rw != RW_WRITE) {
+		cli_err("--zoned writes sequentially by Zone Append: --rw %s does not apply",
+			rw_names[p->rw]);
+		return -1;
+	}
+	if (p->zoned)
+		p->rw = RW_WRITE;
 	if (have_rounds && !p->compare) {
 		cli_err("--rounds applies to --compare");
 		return -1;

@@ -46,6 +46,7 @@ struct params {
 	bool poll;
 	bool force;	    /* --force: write to a block device in use */
 	bool pi;	    /* --pi: NVMe PI generated on writes, checked on reads, in the loop */
+	bool zoned;	    /* --zoned: sequential writes by Zone Append, zones reset as they fill */
 	bool nop;	    /* --nop: PATH is "nop:" */
 	bool compare;	    /* --compare: the four paths of one namespace */
 	unsigned rounds;    /* --rounds (with --compare) */

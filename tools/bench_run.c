@@ -70,6 +70,20 @@ struct job {
 	size_t buf_bytes; /* bs, or on extended LBAs the data and metadata interleaved */
 	bool pi_reads;	  /* --pi: reads' PI is checked as they complete */
 	unsigned char *mds;
+
+	/*
+	 * --zoned: Zone Appends of nlb blocks to zone zone_cur until its capacity (zcap blocks)
+	 * is used, then the next zone of the range; after the last, zone_wrap stops issuing
+	 * until nothing is in flight and every zone of the range is reset.
+	 */
+	struct rl_nvme_dev *zdev;
+	uint64_t zone_blocks;
+	uint64_t zcap;
+	uint64_t nzones;
+	uint64_t zone_cur;
+	uint64_t zone_fill;
+	uint32_t nlb;
+	bool zone_wrap;
 };
 
 static double now_s(void)
@@ -290,6 +304,27 @@ static int issue_pi(struct job *j, struct slot *s)
 	return ret ? ret : rl_nvme_write_io(j->nvme, s->buf, slba, j->pi_nlb, &io, on_complete, s);
 }
 
+/*
+ * --zoned: the next Zone Append, to the zone being filled; false (zone_wrap) once every zone of
+ * the range is full. @s->offset is where it should land, for --slowest.
+ */
+static int issue_append(struct job *j, struct slot *s)
+{
+	if (j->zone_fill + j->nlb > j->zcap) {
+		j->zone_fill = 0;
+		if (++j->zone_cur == j->nzones) {
+			j->zone_cur = 0;
+			j->zone_wrap = true;
+			return 1;
+		}
+	}
+	s->write = true;
+	s->offset = (j->zone_cur * j->zone_blocks + j->zone_fill) * (j->p->bs / j->nlb);
+	j->zone_fill += j->nlb;
+	return rl_nvme_zone_append(j->zdev, s->buf, j->zone_cur * j->zone_blocks, j->nlb,
+				   on_complete, s);
+}
+
 /* Queue @s's next I/O; false when the job issues no more (time, --count or an error). */
 static bool issue(struct slot *s)
 {
@@ -300,8 +335,14 @@ static bool issue(struct slot *s)
 
 	if (__builtin_expect(j->issued >= j->limit, 0))
 		j->stopping = true;
-	if (__builtin_expect(j->stopping, 0))
+	if (__builtin_expect(j->stopping || j->zone_wrap, 0))
 		return false;
+	if (__builtin_expect(j->zdev != NULL, 0)) {
+		ret = issue_append(j, s);
+		if (ret > 0)
+			return false;
+		goto issued;
+	}
 	if (__builtin_expect(j->mixed, 0))
 		s->write = next_rand(j) & 1;
 	block = j->random ? next_rand(j) % j->nblocks : j->seq_next++ % j->nblocks;
@@ -317,6 +358,7 @@ static bool issue(struct slot *s)
 		ret = rl_target_write(j->t, s->buf, p->bs, s->offset, on_complete, s);
 	else
 		ret = rl_target_read(j->t, s->buf, p->bs, s->offset, on_complete, s);
+issued:
 	if (ret) {
 		j->first_err = j->first_err ? j->first_err : ret;
 		cli_lib_err(j->e, ret, rl_target_name(j->t));
@@ -441,6 +483,108 @@ void job_progress_end(struct job *j)
 	}
 }
 
+static void on_zone_done(void *arg, int res, uint64_t result)
+{
+	int *r = arg;
+
+	(void)result;
+	if (res && !r[1])
+		r[1] = res;
+	r[0]--;
+}
+
+/*
+ * --zoned: reset every zone of the range (nothing in flight), as many commands at once as the
+ * depth allows. Return: 0, or -1 after saying why.
+ */
+static int zones_reset(struct job *j, unsigned qd)
+{
+	int r[2] = {0, 0}, ret;
+	char why[128];
+
+	for (uint64_t z = 0; z < j->nzones || r[0];) {
+		while (z < j->nzones && (unsigned)r[0] < qd) {
+			ret = rl_nvme_zone_mgmt(j->zdev, RL_ZONE_RESET, z * j->zone_blocks, false,
+						on_zone_done, r);
+			if (ret) {
+				cli_lib_err(j->e, ret, rl_target_name(j->t));
+				return -1;
+			}
+			r[0]++;
+			z++;
+		}
+		if ((ret = rl_engine_poll(j->e, 1, -1)) < 0) {
+			cli_err("completion loop failed: %s", strerror(-ret));
+			return -1;
+		}
+	}
+	if (r[1]) {
+		cli_err("%s: zone reset: %s", rl_target_name(j->t),
+			r[1] > 0 ? rl_nvme_status_str(r[1], why, sizeof(why)) : strerror(-r[1]));
+		return -1;
+	}
+	return 0;
+}
+
+static void on_report(void *arg, int res, uint64_t result)
+{
+	(void)result;
+	*(int *)arg = res;
+}
+
+/*
+ * --zoned: the zones of the range and their capacity (the first zone's, from Report Zones).
+ * Return: 0, or -1 after saying why.
+ */
+static int zones_setup(struct job *j, struct rl_target *t)
+{
+	const struct rl_nvme_zns *z;
+	struct rl_nvme_zone_iter it;
+	struct rl_nvme_zone zone;
+	uint32_t lbs;
+	int res = 1, ret;
+
+	j->zdev = rl_target_nvme(t);
+	z = j->zdev ? rl_nvme_zns(j->zdev) : NULL;
+	if (!z) {
+		cli_err("%s: --zoned needs a zoned NVMe namespace (ZNS), through passthrough",
+			rl_target_name(t));
+		return -1;
+	}
+	lbs = rl_nvme_info(j->zdev)->lba_size;
+	if (j->p->bs > z->max_append) {
+		cli_err("%s: --bs %llu is above the zone append size limit of %u bytes",
+			rl_target_name(t), (unsigned long long)j->p->bs, z->max_append);
+		return -1;
+	}
+	j->zone_blocks = z->zone_size;
+	j->nlb = (uint32_t)(j->p->bs / lbs);
+	j->nzones = j->nblocks * j->p->bs / lbs / z->zone_size;
+	if (!j->nzones) {
+		cli_err("%s: the range holds no whole zone of %llu bytes", rl_target_name(t),
+			(unsigned long long)(z->zone_size * lbs));
+		return -1;
+	}
+	ret =
+	    rl_nvme_report_zones(j->zdev, 0, RL_ZONE_LIST_ALL, true, j->bufs, 128, on_report, &res);
+	while (!ret && res == 1 && (ret = rl_engine_poll(j->e, 1, -1)) >= 0)
+		ret = 0;
+	if (ret || res || rl_nvme_zone_iter_init(&it, j->bufs, 128) != 1 ||
+	    !rl_nvme_zone_next(&it, &zone)) {
+		cli_err("%s: Report Zones failed", rl_target_name(t));
+		return -1;
+	}
+	j->zcap = zone.zcap;
+	if (j->zcap < j->nlb) {
+		cli_err("%s: zones hold %llu blocks, less than one --bs", rl_target_name(t),
+			(unsigned long long)j->zcap);
+		return -1;
+	}
+	j->zone_cur = j->zone_fill = 0;
+	j->zone_wrap = false;
+	return 0;
+}
+
 double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batch, double ramp_s,
 		  double time_s, uint64_t count, const char *label, struct lat_run *r)
 {
@@ -461,6 +605,9 @@ double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batc
 		j->slots[i].write = j->p->rw == RW_WRITE || j->p->rw == RW_RANDWRITE;
 	j->nheap = 0;
 	j->nidle = 0;
+	j->zdev = NULL;
+	if (j->p->zoned && (zones_setup(j, t) || zones_reset(j, qd)))
+		return -1;
 	for (unsigned i = 0; i < qd; i++)
 		j->idle[j->nidle++] = &j->slots[qd - 1 - i];
 	start = j->t0 = now_s();
@@ -480,11 +627,20 @@ double job_window(struct job *j, struct rl_target *t, unsigned qd, unsigned batc
 		 * call instead keeps the queue in step: all of it completes together, is
 		 * resubmitted together, and the device idles while the host turns it around.
 		 */
-		while (j->nidle >= batch && !j->stopping) {
+		while (j->nidle >= batch && !j->stopping && !j->zone_wrap) {
 			for (unsigned i = 0; i < batch && issue(j->idle[j->nidle - 1]); i++)
 				j->nidle--;
 			if (j->nidle >= batch)
 				rl_engine_submit(j->e);
+		}
+		if (!rl_engine_inflight(j->e) && j->zone_wrap && !j->stopping) {
+			/* --zoned: every zone of the range is full and nothing is in flight. */
+			if (zones_reset(j, qd)) {
+				job_progress_end(j);
+				return -1;
+			}
+			j->zone_wrap = false;
+			continue;
 		}
 		if (!rl_engine_inflight(j->e))
 			break;

@@ -87,5 +87,9 @@ int cmd_identify(int argc, char **argv);
 int cmd_health(int argc, char **argv);
 int cmd_serve(int argc, char **argv);
 int cmd_nbd(int argc, char **argv);
+/* zones, zone, append: zoned namespaces (tools/zone.c). */
+int cmd_zones(int argc, char **argv);
+int cmd_zone(int argc, char **argv);
+int cmd_append(int argc, char **argv);
 
 #endif

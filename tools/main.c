@@ -21,6 +21,9 @@ static const char usage[] =
     "  zeroes DEV OFFSET LENGTH zero a range (NVMe Write Zeroes)\n"
     "  trim DEV OFFSET LENGTH   deallocate a range (NVMe Dataset Management)\n"
     "  flush DEV                flush (NVMe Flush, fdatasync)\n"
+    "  zones DEV                report the zones of a zoned NVMe namespace (ZNS)\n"
+    "  zone ACTION DEV ZSLBA    open, close, finish or reset a zone (or --all)\n"
+    "  append DEV ZSLBA         Zone Append stdin to a zone; print the LBA written\n"
     "  serve --listen ADDR DEV...  serve metrics, status and device health over HTTP\n"
     "                           while probing each DEV's read latency\n"
     "  nbd [OPTIONS] DEV        export DEV over NBD (nbdinfo, qemu-img, nbd-client, ...)\n"
@@ -39,9 +42,10 @@ static const struct {
 	const char *name;
 	int (*fn)(int argc, char **argv);
 } cmds[] = {
-    {"bench", cmd_bench},   {"lat", cmd_lat},	 {"list", cmd_list},   {"identify", cmd_identify},
-    {"health", cmd_health}, {"read", cmd_data},	 {"write", cmd_data},  {"zeroes", cmd_data},
-    {"trim", cmd_data},	    {"flush", cmd_data}, {"serve", cmd_serve}, {"nbd", cmd_nbd},
+    {"bench", cmd_bench},   {"lat", cmd_lat},	 {"list", cmd_list},	 {"identify", cmd_identify},
+    {"health", cmd_health}, {"read", cmd_data},	 {"write", cmd_data},	 {"zeroes", cmd_data},
+    {"trim", cmd_data},	    {"flush", cmd_data}, {"serve", cmd_serve},	 {"nbd", cmd_nbd},
+    {"zones", cmd_zones},   {"zone", cmd_zone},	 {"append", cmd_append},
 };
 
 static int (*find(const char *name))(int, char **)

@@ -79,20 +79,24 @@ int cmd_identify(int argc, char **argv)
 	    "Identify an NVMe namespace (/dev/ngXnY or /dev/nvmeXnY): namespace id, LBA size\n"
 	    "and metadata size of the format in use, its protection information (type, guard,\n"
 	    "where in the metadata), size, capacity and utilisation in blocks,\n"
-	    "MDTS, model, serial and firmware.\n"
+	    "MDTS, model, serial and firmware; for a zoned namespace (ZNS) the zone size,\n"
+	    "number of zones, Zone Append Size Limit and the open and active zone limits.\n"
 	    "\n"
 	    "options:\n"
 	    "  --json      one JSON object: nsid, lba_size, ms, extended_lba, lbaf, pi_type\n"
 	    "              (0 none, 1-3), pif (0 16-bit, 1 32-bit, 2 64-bit guard), pi_size,\n"
 	    "              pi_first, nsze, ncap, nuse, capacity_bytes, mdts_bytes,\n"
 	    "              max_transfer_bytes, dlfeat, model, serial, firmware, device,\n"
-	    "              generic_device\n"
+	    "              generic_device; and zoned (true on a ZNS namespace), with\n"
+	    "              zone_size (blocks), nr_zones, zasl_bytes (0: MDTS),\n"
+	    "              max_open_zones and max_active_zones (0: no limit) when zoned\n"
 	    "  -h, --help  show this text\n"
 	    "\n"
 	    "exit status: 0 success, 1 device error, 2 usage error\n";
 	struct rl_engine *e;
 	struct rl_nvme_dev *d;
 	const struct rl_nvme_info *in;
+	const struct rl_nvme_zns *zns;
 	bool json = false;
 	int i = parse_common(argc, argv, 1, help, &json), ret;
 
@@ -102,8 +106,24 @@ int cmd_identify(int argc, char **argv)
 	if (ret)
 		return ret;
 	in = rl_nvme_info(d);
+	zns = rl_nvme_zns(d);
 	if (json) {
-		print_json(ctl_nvme_info_json(argv[i], in));
+		struct json_object *o = ctl_nvme_info_json(argv[i], in);
+
+		json_object_object_add(o, "zoned", json_object_new_boolean(zns != NULL));
+		if (zns) {
+			json_object_object_add(o, "zone_size",
+					       json_object_new_uint64(zns->zone_size));
+			json_object_object_add(o, "nr_zones",
+					       json_object_new_uint64(zns->nr_zones));
+			json_object_object_add(o, "zasl_bytes",
+					       json_object_new_uint64(zns->zasl_bytes));
+			json_object_object_add(o, "max_open_zones",
+					       json_object_new_uint64(zns->max_open));
+			json_object_object_add(o, "max_active_zones",
+					       json_object_new_uint64(zns->max_active));
+		}
+		print_json(o);
 	} else {
 		printf("%s (%s): nsid %u\n", argv[i], in->generic_path, in->nsid);
 		printf("  model %s, serial %s, firmware %s\n", in->model, in->serial, in->firmware);
@@ -124,6 +144,13 @@ int cmd_identify(int argc, char **argv)
 		       (unsigned long long)in->ncap, (unsigned long long)in->nuse);
 		printf("  MDTS %u bytes%s, largest transfer %u bytes\n", in->mdts_bytes,
 		       in->mdts_bytes ? "" : " (no limit)", in->max_transfer);
+		if (zns)
+			printf("  zoned (ZNS): %llu zones of %llu blocks, zone append limit %u "
+			       "bytes%s, max open %u, max active %u (0: no limit)\n",
+			       (unsigned long long)zns->nr_zones,
+			       (unsigned long long)zns->zone_size, zns->max_append,
+			       zns->zasl_bytes ? " (ZASL)" : " (MDTS)", zns->max_open,
+			       zns->max_active);
 	}
 	rl_engine_destroy(e);
 	return 0;
