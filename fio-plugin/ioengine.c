@@ -54,7 +54,7 @@ struct rl_fio_io {
 	bool pi_verify;
 	uint64_t bad_lba; /* nvme_status came from ringline's software check at this LBA */
 	bool pi_soft;
-	bool append;	  /* a Zone Append: the callback's result is the LBA written */
+	bool append; /* a Zone Append: the callback's result is the LBA written */
 };
 
 struct rl_fio_data {

@@ -44,17 +44,17 @@ struct params {
 	bool sqpoll;
 	bool passthrough;
 	bool poll;
-	bool force;	    /* --force: write to a block device in use */
-	bool pi;	    /* --pi: NVMe PI generated on writes, checked on reads, in the loop */
-	bool zoned;	    /* --zoned: sequential writes by Zone Append, zones reset as they fill */
-	bool nop;	    /* --nop: PATH is "nop:" */
-	bool compare;	    /* --compare: the four paths of one namespace */
-	unsigned rounds;    /* --rounds (with --compare) */
-	unsigned slowest;   /* --slowest N, 0: off */
-	const char *plot;   /* --plot FILE.svg */
-	const char *hist;   /* --hist FILE.csv */
-	const char *listen; /* serve the HTTP endpoints while running */
-	unsigned threads;   /* --threads, 0: not given (one, or one per target) */
+	bool force;	  /* --force: write to a block device in use */
+	bool pi;	  /* --pi: NVMe PI generated on writes, checked on reads, in the loop */
+	bool zoned;	  /* --zoned: sequential writes by Zone Append, zones reset as they fill */
+	bool nop;	  /* --nop: PATH is "nop:" */
+	bool compare;	  /* --compare: the four paths of one namespace */
+	unsigned rounds;  /* --rounds (with --compare) */
+	unsigned slowest; /* --slowest N, 0: off */
+	const char *plot; /* --plot FILE.svg */
+	const char *hist; /* --hist FILE.csv */
+	const char *listen;    /* serve the HTTP endpoints while running */
+	unsigned threads;      /* --threads, 0: not given (one, or one per target) */
 	int cpus[MAX_THREADS]; /* --cpus: thread i runs on cpus[i % ncpus] */
 	unsigned ncpus;
 	char *paths[MAX_TARGETS]; /* PATH split at its commas; thread i drives paths[i % npaths] */
