@@ -1,26 +1,8 @@
 // SPDX-License-Identifier: MIT
 /* The ringline CLI: JSON output, exit codes, one-line errors, nothing written on bad input. */
-#include <json-c/json.h>
-
 #include "cli_helpers.h"
 
 TestSuite(cli, .init = skip_unless_io_uring);
-
-static int64_t get_int(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	cr_assert(json_object_object_get_ex(o, key, &v), "JSON lacks '%s'", key);
-	return json_object_get_int64(v);
-}
-
-static double get_double(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	cr_assert(json_object_object_get_ex(o, key, &v), "JSON lacks '%s'", key);
-	return json_object_get_double(v);
-}
 
 Test(cli, bench_json_has_every_field_and_counts_ios)
 {

@@ -4,60 +4,9 @@
  * terminal), --plot rendered to PNG, --slowest, --hist, the JSON buckets, a --qd sweep, and the
  * refusals. --compare needs NVMe: tests/vm/guest-cli.sh runs it in the emulated guest.
  */
-#include <json-c/json.h>
-#include <sys/wait.h>
-
-#include "helpers.h"
+#include "cli_helpers.h"
 
 TestSuite(lab, .init = skip_unless_io_uring);
-
-struct run {
-	int status;
-	char out[1 << 20];
-	char err[4096];
-};
-
-static void slurp(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-}
-
-/* Run @argv[0] with @argv (NULL-terminated), stdout and stderr to pipes; PATH=@path if set. */
-static void run_prog(struct run *r, const char *path, const char *const *argv)
-{
-	int out[2], err[2], st;
-	pid_t pid;
-
-	cr_assert_eq(pipe(out), 0);
-	cr_assert_eq(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		if (path)
-			setenv("PATH", path, 1);
-		execvp(argv[0], (char *const *)argv);
-		_exit(98);
-	}
-	close(out[1]);
-	close(err[1]);
-	slurp(out[0], r->out, sizeof(r->out));
-	slurp(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st), "%s died: %s", argv[0], r->err);
-	r->status = WEXITSTATUS(st);
-}
-
-#define CLI(r, ...) run_prog((r), NULL, (const char *const[]){RINGLINE_BIN, __VA_ARGS__, NULL})
 
 static bool have(const char *prog)
 {
@@ -65,29 +14,6 @@ static bool have(const char *prog)
 
 	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
 	return system(cmd) == 0;
-}
-
-static struct json_object *parse(const struct run *r)
-{
-	struct json_object *o;
-
-	cr_assert_eq(r->status, 0, "exit %d: %s", r->status, r->err);
-	o = json_tokener_parse(r->out);
-	cr_assert_not_null(o, "not JSON: %.300s", r->out);
-	return o;
-}
-
-static struct json_object *get(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	cr_assert(json_object_object_get_ex(o, key, &v), "JSON lacks '%s'", key);
-	return v;
-}
-
-static int64_t get_int(struct json_object *o, const char *key)
-{
-	return json_object_get_int64(get(o, key));
 }
 
 /* The buckets rise, do not overlap, and hold every I/O of @run (an object with ops). */
@@ -115,16 +41,6 @@ static void check_buckets(struct json_object *run)
 	cr_assert_geq(prev, get_int(get(run, "lat_ns"), "max"));
 }
 
-/* One line on stderr naming @what, exit status @code, nothing on stdout. */
-static void expect_error(struct run *r, int code, const char *what)
-{
-	cr_assert_eq(r->status, code, "exit %d, wanted %d; stderr: %s", r->status, code, r->err);
-	cr_assert(strstr(r->err, what), "stderr lacks '%s': %s", what, r->err);
-	cr_assert(strncmp(r->err, "ringline: ", 10) == 0, "stderr: %s", r->err);
-	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s", r->err);
-	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
-}
-
 static size_t count_of(const char *s, const char *what)
 {
 	size_t n = 0;
@@ -143,7 +59,8 @@ Test(lab, progress_line_on_a_terminal_only)
 	if (!have("script"))
 		cr_skip_test("script(1) (util-linux) is not installed: no terminal to test on");
 	snprintf(cmd, sizeof(cmd), "%s lat %s --time 2.6", RINGLINE_BIN, path);
-	run_prog(&r, NULL, (const char *const[]){"script", "-qec", cmd, "/dev/null", NULL});
+	cli_exec(&r, &(struct cli_opts){0},
+		 (const char *const[]){"script", "-qec", cmd, "/dev/null", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	/* two updates (at 1 s and 2 s), each "\r... IOPS  p50 ... us  p99 ... us", then cleared */
 	cr_assert_geq(count_of(r.out, " IOPS  p50 "), 2, "no progress line: %s", r.out);
@@ -153,7 +70,8 @@ Test(lab, progress_line_on_a_terminal_only)
 	cr_assert(strstr(r.out, "lat (us): min"), "%s", r.out);
 
 	snprintf(cmd, sizeof(cmd), "%s lat %s --time 1.5 --json", RINGLINE_BIN, path);
-	run_prog(&r, NULL, (const char *const[]){"script", "-qec", cmd, "/dev/null", NULL});
+	cli_exec(&r, &(struct cli_opts){0},
+		 (const char *const[]){"script", "-qec", cmd, "/dev/null", NULL});
 	cr_assert_eq(r.status, 0, "%s", r.err);
 	cr_assert_eq(r.out[0], '{', "--json on a terminal printed more: %.200s", r.out);
 
@@ -201,7 +119,8 @@ static void check_picture(const char *svg, const char *const *texts)
 		cr_assert(strstr((char *)text, texts[i]), "%s lacks '%s'", svg, texts[i]);
 	free(text);
 	snprintf(png, sizeof(png), "%s.png", svg);
-	run_prog(&r, NULL, (const char *const[]){"rsvg-convert", "-o", png, svg, NULL});
+	cli_exec(&r, &(struct cli_opts){0},
+		 (const char *const[]){"rsvg-convert", "-o", png, svg, NULL});
 	cr_assert_eq(r.status, 0, "rsvg-convert: %s", r.err);
 	png_size(png, &w, &h, &bytes);
 	cr_assert_eq(w, 1200, "PNG %ux%u", w, h);
@@ -251,7 +170,7 @@ Test(lab, plot_and_hist_refused_before_the_run)
 	expect_error(&r, 1, "--plot /nonexistent/dir/x.svg: No such file or directory");
 	CLI(&r, "lat", path, "--hist", "/nonexistent/dir/x.csv");
 	expect_error(&r, 1, "--hist /nonexistent/dir/x.csv: No such file or directory");
-	run_prog(&r, "/nonexistent",
+	cli_exec(&r, &(struct cli_opts){.path = "/nonexistent"},
 		 (const char *const[]){RINGLINE_BIN, "lat", path, "--plot", "/tmp/x.svg", NULL});
 	expect_error(&r, 1, "gnuplot is not installed");
 	unlink(path);

@@ -4,85 +4,11 @@
  * total, the total's latency histogram the sum of the threads', each thread on its own target
  * (the bytes written show it), and the refusals.
  */
-#include <json-c/json.h>
 #include <sched.h>
-#include <sys/wait.h>
 
-#include "helpers.h"
+#include "cli_helpers.h"
 
 TestSuite(threads, .init = skip_unless_io_uring, .timeout = 120);
-
-struct run {
-	int status;
-	char out[4 << 20];
-	char err[4096];
-};
-
-static void slurp(int fd, char *buf, size_t cap)
-{
-	size_t n = 0;
-	ssize_t r;
-
-	while (n + 1 < cap && (r = read(fd, buf + n, cap - 1 - n)) > 0)
-		n += (size_t)r;
-	buf[n] = 0;
-}
-
-static void run_cli(struct run *r, const char *const *args)
-{
-	const char *argv[32] = {RINGLINE_BIN};
-	int out[2], err[2], st;
-	pid_t pid;
-
-	for (int i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
-	cr_assert_eq(pipe(out), 0);
-	cr_assert_eq(pipe(err), 0);
-	pid = fork();
-	if (pid == 0) {
-		dup2(out[1], 1);
-		dup2(err[1], 2);
-		close(out[0]);
-		close(err[0]);
-		alarm(60);
-		execv(RINGLINE_BIN, (char *const *)argv);
-		_exit(98);
-	}
-	close(out[1]);
-	close(err[1]);
-	slurp(out[0], r->out, sizeof(r->out));
-	slurp(err[0], r->err, sizeof(r->err));
-	close(out[0]);
-	close(err[0]);
-	waitpid(pid, &st, 0);
-	cr_assert(WIFEXITED(st), "ringline died: %s", r->err);
-	r->status = WEXITSTATUS(st);
-}
-
-#define CLI(r, ...) run_cli((r), (const char *const[]){__VA_ARGS__, NULL})
-
-static struct json_object *parse(const struct run *r)
-{
-	struct json_object *o;
-
-	cr_assert_eq(r->status, 0, "exit %d: %s", r->status, r->err);
-	o = json_tokener_parse(r->out);
-	cr_assert_not_null(o, "not JSON: %.300s", r->out);
-	return o;
-}
-
-static struct json_object *get(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-
-	cr_assert(json_object_object_get_ex(o, key, &v), "JSON lacks '%s'", key);
-	return v;
-}
-
-static int64_t get_int(struct json_object *o, const char *key)
-{
-	return json_object_get_int64(get(o, key));
-}
 
 #define MAXB 4096
 
@@ -275,14 +201,6 @@ Test(threads, cpus_and_hist_report_the_merged_run)
 	unlink(csv);
 	unlink(path);
 	free(path);
-}
-
-static void expect_error(struct run *r, int code, const char *what)
-{
-	cr_assert_eq(r->status, code, "exit %d, wanted %d; stderr: %s", r->status, code, r->err);
-	cr_assert(strstr(r->err, what), "stderr lacks '%s': %s", what, r->err);
-	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s", r->err);
-	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
 }
 
 Test(threads, bad_thread_input_is_refused)

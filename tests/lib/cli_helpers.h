@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
-/* Running the ringline binary from a Criterion test: exit status, stdout, stderr, peak memory. */
+/*
+ * Running the ringline binary (or another program) from a Criterion test: exit status, stdout,
+ * stderr, peak memory; and reading its JSON output.
+ */
 #ifndef RINGLINE_TEST_CLI_HELPERS_H
 #define RINGLINE_TEST_CLI_HELPERS_H
 
+#include <json-c/json.h>
 #include <signal.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -12,7 +16,7 @@
 struct run {
 	int status; /* exit status */
 	long maxrss_kb;
-	char out[65536];
+	char out[4 << 20]; /* a long run's JSON histogram; declare struct run static */
 	char err[4096];
 };
 
@@ -29,6 +33,7 @@ struct run {
  *             hanging it (0: 60).
  * @as_limit:  RLIMIT_AS in bytes, so a tool that grows without bound fails fast (0: none; not
  *             under AddressSanitizer, whose shadow memory alone is larger than any such limit).
+ * @path:      PATH for the program, or NULL to inherit it.
  */
 struct cli_opts {
 	const char *in;
@@ -36,6 +41,7 @@ struct cli_opts {
 	int as_nobody;
 	unsigned timeout_s;
 	unsigned long as_limit;
+	const char *path;
 };
 
 static inline void cli_slurp(int fd, char *buf, size_t cap)
@@ -76,21 +82,20 @@ static inline void cli_child(const struct cli_opts *o, int out, int err, const c
 			_exit(95);
 	}
 #endif
+	if (o->path)
+		setenv("PATH", o->path, 1);
 	alarm(o->timeout_s ? o->timeout_s : 60);
-	execv(RINGLINE_BIN, (char *const *)argv);
+	execvp(argv[0], (char *const *)argv);
 	_exit(98);
 }
 
-/* Run ringline with @args (NULL-terminated) as @o says; asserts that it exited, not died. */
-static inline void cli_run(struct run *r, const struct cli_opts *o, const char *const *args)
+/* Run @argv (NULL-terminated; argv[0] found in PATH) as @o says; asserts it exited, not died. */
+static inline void cli_exec(struct run *r, const struct cli_opts *o, const char *const *argv)
 {
-	const char *argv[32] = {RINGLINE_BIN};
 	int out[2], err[2], st;
 	struct rusage ru;
 	pid_t pid;
 
-	for (int i = 0; args[i]; i++)
-		argv[i + 1] = args[i];
 	/* Close-on-exec: the tool gets them as 1 and 2 only (dup2() clears the flag). */
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(err, O_CLOEXEC), 0);
@@ -113,11 +118,21 @@ static inline void cli_run(struct run *r, const struct cli_opts *o, const char *
 	close(err[0]);
 	cr_assert_eq(wait4(pid, &st, 0, &ru), pid);
 	r->maxrss_kb = ru.ru_maxrss;
-	cr_assert(WIFEXITED(st), "ringline died of signal %d (%s)%s; stderr: %s",
+	cr_assert(WIFEXITED(st), "%s died of signal %d (%s)%s; stderr: %s", argv[0],
 		  WIFSIGNALED(st) ? WTERMSIG(st) : 0,
 		  WIFSIGNALED(st) ? strsignal(WTERMSIG(st)) : "",
 		  WIFSIGNALED(st) && WTERMSIG(st) == SIGALRM ? ": it hung" : "", r->err);
 	r->status = WEXITSTATUS(st);
+}
+
+/* Run ringline with @args (NULL-terminated) as @o says. */
+static inline void cli_run(struct run *r, const struct cli_opts *o, const char *const *args)
+{
+	const char *argv[32] = {RINGLINE_BIN};
+
+	for (int i = 0; args[i]; i++)
+		argv[i + 1] = args[i];
+	cli_exec(r, o, argv);
 }
 
 #define CLI(r, ...) cli_run((r), &(struct cli_opts){0}, (const char *const[]){__VA_ARGS__, NULL})
@@ -131,6 +146,35 @@ static inline void expect_error(struct run *r, int code, const char *what)
 	cr_assert(strncmp(r->err, "ringline: ", 10) == 0, "stderr: %s", r->err);
 	cr_assert_eq(strchr(r->err, '\n'), r->err + strlen(r->err) - 1, "not one line: %s", r->err);
 	cr_assert_eq(r->out[0], 0, "printed results on failure: %s", r->out);
+}
+
+/* The run succeeded and printed one JSON value: parsed (json_object_put() it). */
+static inline struct json_object *parse(const struct run *r)
+{
+	struct json_object *o;
+
+	cr_assert_eq(r->status, 0, "exit %d: %s", r->status, r->err);
+	o = json_tokener_parse(r->out);
+	cr_assert_not_null(o, "not JSON: %.300s", r->out);
+	return o;
+}
+
+static inline struct json_object *get(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+
+	cr_assert(json_object_object_get_ex(o, key, &v), "JSON lacks '%s'", key);
+	return v;
+}
+
+static inline int64_t get_int(struct json_object *o, const char *key)
+{
+	return json_object_get_int64(get(o, key));
+}
+
+static inline double get_double(struct json_object *o, const char *key)
+{
+	return json_object_get_double(get(o, key));
 }
 
 #endif
