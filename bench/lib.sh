@@ -101,6 +101,19 @@ bench_ringline() {
 	echo "$r"
 }
 
+# bench_t_io_uring_setup NAME: what a script that compares ringline with fio's t/io_uring needs,
+# after it read $runtime (SECONDS) and $rounds: $ringline, $t_io_uring (built by
+# scripts/fio-source) and a scratch directory $work (/tmp/ringline-NAME.*) removed on exit.
+bench_t_io_uring_setup() {
+	ringline=$(bench_ringline)
+	[ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
+	[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
+	t_io_uring=$("$root/scripts/fio-source" | tail -n1)/t/io_uring
+	work=$(mktemp -d "/tmp/ringline-$1.XXXXXX")
+	trap bench_cleanup EXIT
+	trap 'exit 130' INT TERM
+}
+
 # bench_fio_engine: the ringline fio engine file to measure, checked: $RINGLINE_FIO, else the
 # repository's build. Needs $root.
 bench_fio_engine() {

@@ -25,15 +25,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-ringline=$(bench_ringline)
-[ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
-[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
-fio_src=$("$root/scripts/fio-source" | tail -n1)
-t_io_uring=$fio_src/t/io_uring
-
-work=$(mktemp -d /tmp/ringline-nop.XXXXXX)
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
+bench_t_io_uring_setup nop
 
 run_t_io_uring() {
 	# -N1: NOPs; -X1: registered ring, as ringline registers its ring fd. The file is opened

@@ -38,15 +38,7 @@ set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # shellcheck source=bench/lib.sh
 . "$root/bench/lib.sh"
-ringline=$(bench_ringline)
-[ "$runtime" -ge 2 ] || die "SECONDS must be at least 2 (t/io_uring's first second is dropped)"
-[ "$rounds" -ge 1 ] || die "ROUNDS must be at least 1"
-fio_src=$("$root/scripts/fio-source" | tail -n1)
-t_io_uring=$fio_src/t/io_uring
-
-work=$(mktemp -d /tmp/ringline-threads.XXXXXX)
-trap bench_cleanup EXIT
-trap 'exit 130' INT TERM
+bench_t_io_uring_setup threads
 
 # t/io_uring prints one IOPS line a second for all its threads together.
 # measured LOG COMMAND...: run COMMAND under perf stat; leave its CPUs busy (task-clock over
