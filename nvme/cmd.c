@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "nvme_private.h"
+#include "ringline/pi.h"
 
 /*
  * Zero a 128-byte SQE and start an NVMe command in the 80 bytes from sqe->cmd on, in place;
@@ -186,9 +187,6 @@ int rl__nvme_rw(struct rl_target *t, bool write, void *buf, uint64_t len, uint64
 	return submit_rw(d, opcode, op, buf, slba, (uint32_t)nlb, bi, cb, arg);
 }
 
-/* Force Unit Access: CDW12 bit 30 of Read and Write (NVM Command Set). */
-#define RL__NVME_FUA (1u << 30)
-
 /* A byte-offset Write with Force Unit Access: rl_target_write_flags(). */
 int rl__nvme_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t off, int bi,
 		       rl_complete_fn cb, void *arg)
@@ -212,7 +210,7 @@ int rl__nvme_write_fua(struct rl_target *t, void *buf, uint64_t len, uint64_t of
 		return -EBUSY;
 	cmd = prep(d, sqe, NVME_URING_CMD_IO, RL__NVME_WRITE);
 	set_lba(cmd, slba, nlb);
-	cmd->cdw12 |= RL__NVME_FUA;
+	cmd->cdw12 |= RL_NVME_IO_FUA; /* CDW12 bit 30, ringline/pi.h */
 	set_data(d, sqe, buf, (uint32_t)len, bi);
 	rl__cmd_commit(c, sqe);
 	return 0;
