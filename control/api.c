@@ -85,7 +85,7 @@ struct json_object *ctl__devices_json(struct rl_engine *e)
 
 		/* NVMe: the fields of `ringline identify --json`; files: what O_DIRECT uses. */
 		if (d) {
-			o = ctl_nvme_info_json(rl_target_name(t), rl_nvme_info(d));
+			o = ctl_nvme_info_json(rl_target_name(t), rl_nvme_info(d), rl_nvme_zns(d));
 		} else {
 			o = json_object_new_object();
 			ADD(o, "device", json_object_new_string(rl_target_name(t)));

@@ -11,7 +11,8 @@
 
 #include "devjson.h"
 
-struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in)
+struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in,
+				       const struct rl_nvme_zns *zns)
 {
 	struct json_object *o = json_object_new_object();
 
@@ -39,6 +40,14 @@ struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_in
 	ADD_STR("model", in->model);
 	ADD_STR("serial", in->serial);
 	ADD_STR("firmware", in->firmware);
+	json_object_object_add(o, "zoned", json_object_new_boolean(zns != NULL));
+	if (zns) {
+		ADD_INT("zone_size", zns->zone_size);
+		ADD_INT("nr_zones", zns->nr_zones);
+		ADD_INT("zasl_bytes", zns->zasl_bytes);
+		ADD_INT("max_open_zones", zns->max_open);
+		ADD_INT("max_active_zones", zns->max_active);
+	}
 #undef ADD_INT
 #undef ADD_STR
 	return o;

@@ -11,7 +11,9 @@
 
 #include "ringline.h"
 
-struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in);
+/* @zns: the zoned geometry (rl_nvme_zns()), or NULL for a namespace that is not zoned. */
+struct json_object *ctl_nvme_info_json(const char *path, const struct rl_nvme_info *in,
+				       const struct rl_nvme_zns *zns);
 /* @log: a SMART / Health log page (libnvme's struct nvme_smart_log, 512 bytes). */
 struct json_object *ctl_smart_log_json(const void *log);
 

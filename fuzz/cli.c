@@ -44,7 +44,8 @@ static char *argv[66];
 static void check_params(const struct params *p)
 {
 	/* getopt permutes; --nop takes no PATH and runs on "nop:" */
-	FUZZ_CHECK(p->path && (p->nop ? !strcmp(p->path, "nop:") : p->path == argv[argc - 1]),
+	FUZZ_CHECK(p->path &&
+		       (p->nop ? !strcmp(p->path, "nop:") : !strcmp(p->path, argv[argc - 1])),
 		   "PATH %s", p->path);
 	FUZZ_CHECK(p->rw <= RW_RANDRW, "--rw %d", (int)p->rw);
 	FUZZ_CHECK(p->ndepths >= 1 && p->ndepths <= MAX_DEPTHS && p->qd == p->depths[0],
@@ -89,6 +90,15 @@ int lab_sweep(const struct params *p)
 	check_params(p);
 	FUZZ_CHECK(!p->compare && p->ndepths > 1 && !p->slowest,
 		   "a sweep with --compare or --slowest");
+	return 0;
+}
+
+int lab_threads(const struct params *p)
+{
+	check_params(p);
+	FUZZ_CHECK(p->threads <= MAX_THREADS && p->ncpus <= MAX_THREADS && p->npaths <= MAX_TARGETS,
+		   "--threads %u, %u CPUs, %u paths", p->threads, p->ncpus, p->npaths);
+	FUZZ_CHECK(!p->compare && p->ndepths == 1, "threads with --compare or a --qd list");
 	return 0;
 }
 

@@ -774,3 +774,10 @@ const struct rl_nvme_info *rl_nvme_info(const struct rl_nvme_dev *d)
 {
 	return &d->info;
 }
+
+/* The stand-in's namespaces are never zoned. */
+const struct rl_nvme_zns *rl_nvme_zns(const struct rl_nvme_dev *d)
+{
+	(void)d;
+	return NULL;
+}

@@ -51,7 +51,7 @@ static void check_json_u64(const char *json, const char *key, uint64_t v)
 
 static void check_json(const struct rl_nvme_info *in)
 {
-	struct json_object *o = ctl_nvme_info_json("/dev/ng0n1", in), *back;
+	struct json_object *o = ctl_nvme_info_json("/dev/ng0n1", in, NULL), *back;
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
 							      JSON_C_TO_STRING_NOSLASHESCAPE);
 	struct json_tokener *tok = json_tokener_new();

@@ -108,21 +108,8 @@ int cmd_identify(int argc, char **argv)
 	in = rl_nvme_info(d);
 	zns = rl_nvme_zns(d);
 	if (json) {
-		struct json_object *o = ctl_nvme_info_json(argv[i], in);
+		struct json_object *o = ctl_nvme_info_json(argv[i], in, zns);
 
-		json_object_object_add(o, "zoned", json_object_new_boolean(zns != NULL));
-		if (zns) {
-			json_object_object_add(o, "zone_size",
-					       json_object_new_uint64(zns->zone_size));
-			json_object_object_add(o, "nr_zones",
-					       json_object_new_uint64(zns->nr_zones));
-			json_object_object_add(o, "zasl_bytes",
-					       json_object_new_uint64(zns->zasl_bytes));
-			json_object_object_add(o, "max_open_zones",
-					       json_object_new_uint64(zns->max_open));
-			json_object_object_add(o, "max_active_zones",
-					       json_object_new_uint64(zns->max_active));
-		}
 		print_json(o);
 	} else {
 		printf("%s (%s): nsid %u\n", argv[i], in->generic_path, in->nsid);
@@ -279,7 +266,7 @@ int cmd_list(int argc, char **argv)
 		}
 		in = rl_nvme_info(d);
 		if (json) {
-			struct json_object *o = ctl_nvme_info_json(gen, in);
+			struct json_object *o = ctl_nvme_info_json(gen, in, rl_nvme_zns(d));
 
 			json_object_object_add(o, "block_device", json_object_new_string(blk));
 			json_object_array_add(arr, o);

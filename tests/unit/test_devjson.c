@@ -75,7 +75,7 @@ Test(devjson, identify_numbers_are_unsigned)
 				  .nsze = 1ull << 63,
 				  .ncap = UINT64_MAX,
 				  .capacity_bytes = UINT64_MAX};
-	struct json_object *o = ctl_nvme_info_json("/dev/ng0n1", &in);
+	struct json_object *o = ctl_nvme_info_json("/dev/ng0n1", &in, NULL);
 
 	cr_assert(strstr(text(o), "\"nsid\":4294967295,"), "%s", text(o));
 	cr_assert(strstr(text(o), "\"nsze\":9223372036854775808,\"ncap\":18446744073709551615,"),
