@@ -101,6 +101,7 @@ struct rl_target {
 	uint32_t findex;  /* fixed-file table index */
 	unsigned inflight;
 	bool removed; /* rl_target_removed() */
+	bool failed;  /* a command failed: rl_target_removed() asks /sys/dev again */
 	struct rl__op_stats stats[RL_OP_COUNT];
 };
 

@@ -82,8 +82,10 @@ void rl__dispatch(struct rl_engine *e, uint64_t ud, int res, uint32_t flags, uin
 	st->ops++;
 	if (res < 0 || (c->res_status && res > 0)) {
 		rl__count_error(st, res < 0 ? res : res & 0x7ff); /* SCT and SC, without DNR/More */
-		if (!c->target->removed)
+		if (!c->target->removed) {
+			c->target->failed = true;
 			rl__target_check_removed(c->target);
+		}
 	} else
 		st->bytes += c->res_status ? c->len : (uint64_t)res;
 	lat = 0;

@@ -123,6 +123,12 @@ __attribute__((cold, noinline)) void rl__target_check_removed(struct rl_target *
 
 bool rl_target_removed(const struct rl_target *t)
 {
+	/*
+	 * Asked again when a command has failed: the kernel may fail commands (6.12: ENOSPC once a
+	 * dying disk's capacity is 0) a moment before it deletes the node.
+	 */
+	if (!t->removed && t->failed)
+		rl__target_check_removed((struct rl_target *)t); /* a cache of the kernel's state */
 	return t->removed;
 }
 

@@ -55,10 +55,11 @@ RL_EXPORT unsigned rl_target_inflight(const struct rl_target *t);
 /*
  * rl_target_removed() - whether the device behind @t is gone (hot-unplugged, its PCI function
  * removed, its namespace deleted). Noted when a command on @t fails and the device's node has
- * left /sys/dev; from then on every command on @t fails. Close @t once rl_target_inflight() is
- * 0: a device that comes back (a PCI rescan) is a new node to open. Never true for a regular
- * file or a NOP target.
- * Context: the engine's thread, like every call on @t.
+ * left /sys/dev (asked again by this call once a command has failed, since the kernel may fail
+ * commands a moment before it deletes the node); from then on every command on @t fails. Close @t
+ * once rl_target_inflight() is 0: a device that comes back (a PCI rescan) is a new node to open.
+ * Never true for a regular file or a NOP target. Context: the engine's thread, like every call on
+ * @t.
  */
 RL_EXPORT bool rl_target_removed(const struct rl_target *t);
 

@@ -13,8 +13,10 @@ plugin=${4:+$(realpath "$4")}
 cd "$(dirname "$0")/../.."
 
 tests/vm/can-boot || exit $?
+env=()
+[ -n "$plugin" ] || env+=(--env RINGLINE_NO_FIO=1)
+[ -z "${RINGLINE_FIO_PRELOAD:-}" ] || env+=(--env "RINGLINE_FIO_PRELOAD=$RINGLINE_FIO_PRELOAD")
 exec tests/vm/nvme-vm --kernel "$kernel" --timeout 700 --ctrl zoned.zasl=5 \
 	--ns 256M:4096:zoned=true,zoned.zone_size=16M,zoned.zone_capacity=12M,zoned.max_open=8,zoned.max_active=10 \
-	--ns 64M:512 ${plugin:---env RINGLINE_NO_FIO=1} \
-	${RINGLINE_FIO_PRELOAD:+--env RINGLINE_FIO_PRELOAD=$RINGLINE_FIO_PRELOAD} \
+	--ns 64M:512 "${env[@]}" \
 	-- sh -c "'$tests' --jobs 1 && tests/vm/guest-zns.sh '$build/tools/ringline' '$plugin'"
