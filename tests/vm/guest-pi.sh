@@ -10,6 +10,15 @@ rl=${1:?usage: guest-pi.sh PATH-TO-ringline [FIO-ENGINE.so]}
 engine=${2:-}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
+# An engine built with ASan needs its runtime loaded first into fio, which is not: every fio
+# below, in sh -c too, is this wrapper then.
+if [ -n "${RINGLINE_FIO_PRELOAD:-}" ]; then
+	mkdir "$work/bin"
+	printf '#!/bin/sh\nLD_PRELOAD=%s ASAN_OPTIONS=detect_leaks=0 exec %s "$@"\n' \
+		"$RINGLINE_FIO_PRELOAD" "$(command -v fio)" >"$work/bin/fio"
+	chmod +x "$work/bin/fio"
+	PATH=$work/bin:$PATH
+fi
 pass=0 fail=0
 
 check() { # check NAME COMMAND...: run a check, count and report it

@@ -14,4 +14,5 @@ tests/vm/can-boot || exit $?
 exec tests/vm/nvme-vm --kernel "$kernel" --timeout 700 \
 	--ns 64M:512:ms=8,mset=0,pi=1 --ns 64M:4096:ms=8,mset=1,pi=3 \
 	--ns 64M:4096:ms=16,mset=0,pi=1,pif=2 --ns 16M:512 \
+	${RINGLINE_FIO_PRELOAD:+--env RINGLINE_FIO_PRELOAD=$RINGLINE_FIO_PRELOAD} \
 	-- tests/vm/guest-pi.sh "$build/tools/ringline" "$engine"
