@@ -37,6 +37,12 @@ void cli_err(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * nothing, "ringline: WHAT: strerror(-ret)".
  */
 void cli_lib_err(struct rl_engine *e, int ret, const char *what);
+/*
+ * cli_wait_submitted() - after a submission that returned @ret on @path: its refusal named
+ * (EXIT_USAGE for -EINVAL, else EXIT_IO), or every command in flight reaped (0; EXIT_IO when
+ * the completion loop fails). tools/data.c.
+ */
+int cli_wait_submitted(struct rl_engine *e, int ret, const char *path);
 /* rl_engine_last_error() without its "ringline: ", to quote inside a message of the tool's own. */
 const char *cli_lib_msg(struct rl_engine *e);
 

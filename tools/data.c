@@ -123,6 +123,20 @@ static void on_done(void *arg, int res, uint64_t result)
 	*(int *)arg = res;
 }
 
+int cli_wait_submitted(struct rl_engine *e, int ret, const char *path)
+{
+	if (ret) {
+		cli_lib_err(e, ret, path);
+		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
+	}
+	while (rl_engine_inflight(e))
+		if ((ret = rl_engine_poll(e, 1, -1)) < 0) {
+			cli_err("completion loop: %s", strerror(-ret));
+			return EXIT_IO;
+		}
+	return 0;
+}
+
 /*
  * Wait for the command submitted with return value @ret, which was to move @len bytes (0: not
  * a transfer). 0, or EXIT_IO (EXIT_USAGE for a request the library refused) after saying why.
@@ -131,15 +145,9 @@ static int wait_one(struct ctx *c, int ret, int *res, const char *what, uint64_t
 {
 	char why[128];
 
-	if (ret) {
-		cli_lib_err(c->e, ret, c->path);
-		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
-	}
-	while (rl_engine_inflight(c->e))
-		if ((ret = rl_engine_poll(c->e, 1, -1)) < 0) {
-			cli_err("completion loop: %s", strerror(-ret));
-			return EXIT_IO;
-		}
+	ret = cli_wait_submitted(c->e, ret, c->path);
+	if (ret)
+		return ret;
 	if (*res < 0 || (c->passthru && *res > 0)) {
 		if (*res > 0)
 			rl_nvme_status_str(*res, why, sizeof(why));

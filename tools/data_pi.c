@@ -132,15 +132,9 @@ static int wait_cmd(struct pi_run *r, int ret, int *res, const char *what, uint6
 {
 	char why[128];
 
-	if (ret) {
-		cli_lib_err(r->e, ret, r->path);
-		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
-	}
-	while (rl_engine_inflight(r->e))
-		if ((ret = rl_engine_poll(r->e, 1, -1)) < 0) {
-			cli_err("completion loop: %s", strerror(-ret));
-			return EXIT_IO;
-		}
+	ret = cli_wait_submitted(r->e, ret, r->path);
+	if (ret)
+		return ret;
 	if (*res) {
 		if (*res > 0)
 			rl_nvme_status_str(*res, why, sizeof(why));

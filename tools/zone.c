@@ -67,15 +67,9 @@ static int wait_cmd(struct zctx *c, int ret, int64_t *r, const char *what)
 {
 	char why[128];
 
-	if (ret) {
-		cli_lib_err(c->e, ret, c->path);
-		return ret == -EINVAL ? EXIT_USAGE : EXIT_IO;
-	}
-	while (rl_engine_inflight(c->e))
-		if ((ret = rl_engine_poll(c->e, 1, -1)) < 0) {
-			cli_err("completion loop: %s", strerror(-ret));
-			return EXIT_IO;
-		}
+	ret = cli_wait_submitted(c->e, ret, c->path);
+	if (ret)
+		return ret;
 	if (r[0]) {
 		if (r[0] > 0)
 			rl_nvme_status_str((int)r[0], why, sizeof(why));
